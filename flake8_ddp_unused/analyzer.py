@@ -1,0 +1,176 @@
+"""One file in, findings out: collects the facts of every module class and asks the rules."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .flow import FlowAnalyzer, FlowResult, Use
+from .index import ClassInfo, FileIndex
+from .init_facts import FileFacts, InitCollector, TrainableAttr, file_facts
+from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
+
+DEFAULT_ENTRY_POINTS = ("forward",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    entry_points: Tuple[str, ...] = ()  # extra training entry points, tried before the built-in ones
+    module_bases: Tuple[str, ...] = ()  # extra qualified base classes that make a module class
+    trainer_calls: Tuple[str, ...] = ()  # extra launcher calls (see launch.py)
+
+
+@dataclass
+class ClassReport:
+    """Everything known about one module class: launch-site checks reuse it for the model passed in."""
+
+    info: ClassInfo
+    facts: Optional[ClassFacts]
+    findings: List[Finding] = field(default_factory=list)
+
+    @property
+    def culprits(self) -> List[Finding]:
+        return self.findings
+
+
+def file_framework(index: FileIndex) -> str:
+    roots = {value.split(".")[0] for value in index.aliases.values()}
+    if "fastNLP" in roots:
+        return "fastnlp"
+    if "accelerate" in roots:
+        return "accelerate"
+    if roots & {"lightning", "pytorch_lightning"}:
+        return "lightning"
+    return "torch"
+
+
+def entry_point(index: FileIndex, info: ClassInfo, kind: str, mro: List[ClassInfo],
+                settings: Settings) -> Optional[str]:
+    names: List[str] = list(settings.entry_points)
+    if kind == "lightning":
+        names.append("training_step")
+    names += ["train_step", "forward"]
+    for name in names:
+        for owner in mro:
+            func = owner.methods.get(name)
+            if func is not None:
+                return None if _is_abstract(func) else name
+    return None
+
+
+def _is_abstract(func: ast.AST) -> bool:
+    body = list(getattr(func, "body", []))
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # docstring
+    if not body:
+        return True
+    if len(body) == 1:
+        stmt = body[0]
+        if isinstance(stmt, ast.Pass):
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis:
+            return True
+        if isinstance(stmt, ast.Raise):
+            return True
+    return False
+
+
+class FileAnalysis:
+    """Analysis of one file; class reports are computed once and shared with launch-site checks."""
+
+    def __init__(self, index: FileIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.file = file_facts(index.tree)
+        self.framework = file_framework(index)
+        self._reports: Dict[str, ClassReport] = {}
+        self._verdicts: Dict[str, Dict[Tuple[str, str], Verdict]] = {}
+
+    def class_facts(self, info: ClassInfo, kind: str) -> Optional[ClassFacts]:
+        mro, complete = self.index.mro(info)
+        entry = entry_point(self.index, info, kind, mro, self.settings)
+        if entry is None:
+            return None
+        init = InitCollector(self.index, info, mro, complete).collect()
+        flow = FlowAnalyzer(self.index, info, mro, init, complete).run(entry)
+        framework = {"lightning": "lightning", "hf": "hf"}.get(kind, self.framework)
+        if entry == "train_step" and framework == "torch":
+            framework = "fastnlp"
+        return ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
+
+    def verdicts(self, facts: ClassFacts) -> Dict[str, Verdict]:
+        if facts.flow.silent:
+            return {}
+        by_attr: Dict[str, List[Use]] = {}
+        for use in facts.flow.uses:
+            by_attr.setdefault(use.attr, []).append(use)
+        verdicts = {}
+        for name, attr in facts.init.attrs.items():
+            if self._never_judged(attr, facts):
+                continue
+            verdicts[name] = judge_attribute(attr, by_attr.get(name, []), facts)
+        return verdicts
+
+    def _never_judged(self, attr: TrainableAttr, facts: ClassFacts) -> bool:
+        return (
+            attr.frozen
+            or attr.name in self.file.frozen_names
+            or facts.name in self.file.frozen_classes
+            or attr.owner in self.file.frozen_classes
+            or attr.name in self.file.external_reads
+            or attr.name in facts.init.shared
+        )
+
+    def run(self) -> List[Finding]:
+        classes = list(self.index.module_classes())
+        per_class: List[Tuple[ClassInfo, ClassFacts, Dict[str, Verdict]]] = []
+        for info, kind in classes:
+            facts = self.class_facts(info, kind)
+            if facts is None:
+                continue
+            per_class.append((info, facts, self.verdicts(facts)))
+        # An attribute is judged by every analysed class that has it (its owner and subclasses):
+        # one class that uses it, or cannot tell, keeps it silent (the owner may be only a base).
+        keep: Dict[Tuple[str, str], bool] = {}
+        for info, facts, verdicts in per_class:
+            if facts.flow.silent:
+                for attr in facts.init.attrs.values():
+                    keep[(attr.owner, attr.name)] = False
+                continue
+            for name, verdict in verdicts.items():
+                attr = facts.init.attrs[name]
+                key = (attr.owner, attr.name)
+                ok = verdict.status not in (LIVE, UNDECIDED)
+                keep[key] = keep.get(key, True) and ok
+        findings: Dict[Tuple[int, str, str], Finding] = {}
+        for info, facts, verdicts in per_class:
+            for name, verdict in verdicts.items():
+                attr = facts.init.attrs[name]
+                if not keep.get((attr.owner, attr.name)):
+                    continue
+                for finding in findings_for(facts, attr, verdict):
+                    findings.setdefault((finding.line, finding.code, finding.attr), finding)
+            self._reports[info.name] = ClassReport(info, facts, [
+                f for f in findings.values() if f.cls == info.name])
+        return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
+
+    def report(self, class_name: str) -> Optional[ClassReport]:
+        if not self._reports:
+            self.run()
+        return self._reports.get(class_name)
+
+
+def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<string>",
+                 settings: Settings = Settings(), module_name: str = "") -> List[Finding]:
+    index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
+    return FileAnalysis(index, settings).run()
+
+
+def analyze_source(source: str, filename: str = "<string>", settings: Settings = Settings()) -> List[Finding]:
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    return analyze_tree(tree, lines, filename, settings)
+
+
+def _unused(_: object) -> None:  # keep imports used by type checkers only
+    del FlowResult

@@ -1,0 +1,1176 @@
+"""Uses of trainable attributes along the training step, with their guards and data flow.
+
+The entry method (``forward``, ``training_step``, ``train_step``) and every method it reaches are parsed
+with libcst, method by method (only those, so the cost stays far below a whole-file parse), and
+interpreted abstractly: each read of ``self.x`` becomes a :class:`Use` carrying the guards around it,
+whether autograd was on, and a taint that follows the value through locals, containers, calls and
+returns. The entry's result (or its ``loss`` entry) tells which uses reach the loss.
+These are facts; ``rules.py`` judges them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from .index import ClassInfo, FileIndex, FunctionNode
+from .init_facts import InitFacts
+
+# ---------------------------------------------------------------------------------------------
+# Facts produced
+# ---------------------------------------------------------------------------------------------
+ALWAYS, NEVER, BATCH, STATIC, OPTIONAL, BUILT, UNKNOWN = (
+    "always", "never", "batch", "static", "optional", "built", "unknown")
+
+
+@dataclass(frozen=True)
+class Guard:
+    kind: str  # always | never | batch | static | optional | built | unknown
+    text: str  # the condition as written (negated with "not (...)" when it guards the else side)
+    detail: str = ""  # batch: data | random | task | rank;  static/built: the attribute name
+    polarity: bool = True  # static/built: True when the use runs while the flag is truthy
+
+
+Index = Union[None, int, Tuple[Optional[int], Optional[int], Optional[int]], str]
+WHOLE = None  # a use of the whole attribute (a call, an iteration, passing it on)
+
+
+@dataclass
+class Use:
+    id: int
+    attr: str
+    index: Index  # WHOLE, an int, a (start, stop, step) slice, or "key:<k>" for a ModuleDict literal key
+    guards: Tuple[Guard, ...]
+    no_grad: bool
+    method: str
+    line: int
+    test_only: bool = False  # a bare read inside a condition (`if self.aux is not None`)
+
+
+Taint = Dict[int, bool]  # use id -> detached on every path
+
+
+@dataclass(frozen=True)
+class Val:
+    taint: Tuple[Tuple[int, bool], ...] = ()
+    origin: FrozenSet[str] = frozenset()
+    items: Optional[Tuple["Val", ...]] = None
+    keys: Optional[Tuple[Tuple[str, "Val"], ...]] = None
+    func: Optional[object] = None  # a nested def or lambda to inline when called
+    bound: Optional[Tuple[ClassInfo, str]] = None  # a bound self-method (owner, method name)
+
+    def taint_map(self) -> Taint:
+        return dict(self.taint)
+
+
+EMPTY = Val()
+
+
+def _join_taints(maps: Iterable[Taint]) -> Taint:
+    out: Taint = {}
+    for m in maps:
+        for uid, detached in m.items():
+            out[uid] = out.get(uid, True) and detached
+    return out
+
+
+def join(*vals: Val) -> Val:
+    """The union of values: every taint (detached only if detached everywhere), every origin."""
+    vals = tuple(v for v in vals if v is not None)
+    if not vals:
+        return EMPTY
+    if len(vals) == 1:
+        return vals[0]
+    taint = _join_taints(_flat_taint(v) for v in vals)
+    origin: FrozenSet[str] = frozenset().union(*(v.origin for v in vals))
+    items = None
+    if all(v.items is not None for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
+        items = tuple(join(*parts) for parts in zip(*(v.items or () for v in vals)))
+    keys = None
+    if all(v.keys is not None for v in vals):
+        names = sorted({k for v in vals for k, _ in (v.keys or ())})
+        keys = tuple((k, join(*(dict(v.keys or ()).get(k, EMPTY) for v in vals))) for k in names)
+    return Val(tuple(sorted(taint.items())), origin, items, keys)
+
+
+def _flat_taint(val: Val) -> Taint:
+    maps = [val.taint_map()]
+    for part in val.items or ():
+        maps.append(_flat_taint(part))
+    for _, part in val.keys or ():
+        maps.append(_flat_taint(part))
+    return _join_taints(maps)
+
+
+def flatten(val: Val, origin: Optional[FrozenSet[str]] = None) -> Val:
+    """The value without its structure (what an operation on it depends on)."""
+    return Val(tuple(sorted(_flat_taint(val).items())), val.origin if origin is None else origin)
+
+
+def detach(val: Val) -> Val:
+    return Val(tuple((uid, True) for uid, _ in sorted(_flat_taint(val).items())), val.origin)
+
+
+@dataclass
+class FlowResult:
+    entry: str
+    uses: List[Use] = field(default_factory=list)
+    result: Taint = field(default_factory=dict)  # what reaches the loss (or the entry's whole result)
+    returned: Val = EMPTY  # the entry's return value with its structure
+    escaped: set = field(default_factory=set)  # use ids whose value went where the flow is lost
+    loss_key: bool = False  # the result was narrowed to a 'loss' entry
+    silent: Optional[str] = None  # why nothing about this class can be judged
+
+
+class GiveUp(Exception):
+    """Usage cannot be decided statically: stay silent about the class."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Knowledge about calls
+# ---------------------------------------------------------------------------------------------
+_NO_GRAD_CONTEXTS = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
+                     "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"}
+_DETACHING_METHODS = {"detach", "detach_", "item", "numpy", "tolist", "argmax", "argmin", "argsort", "long",
+                      "int", "bool", "byte", "short", "nonzero", "eq", "ne", "gt", "lt", "ge", "le"}
+_DETACHING_FUNCTIONS = {"torch.argmax", "torch.argmin", "torch.argsort", "torch.nonzero"}
+_SHAPE_ATTRS = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad", "is_sparse", "layout"}
+_SHAPE_METHODS = {"size", "dim", "numel", "nelement", "ndimension", "get_device", "is_floating_point",
+                  "is_contiguous", "stride"}
+_SHAPE_FUNCTIONS = {"len", "isinstance", "hasattr", "callable", "type", "id", "issubclass"}
+_RANDOM_METHODS = {"uniform_", "bernoulli_", "random_", "normal_", "exponential_", "geometric_", "cauchy_"}
+_RANDOM_PREFIXES = ("random.", "numpy.random.", "np.random.")
+_RANDOM_FUNCTIONS = {"torch.rand", "torch.rand_like", "torch.randint", "torch.randint_like", "torch.randn",
+                     "torch.randn_like", "torch.bernoulli", "torch.multinomial", "torch.randperm",
+                     "torch.normal", "torch.poisson"}
+_RANK_FUNCTIONS = {"torch.distributed.get_rank", "torch.distributed.get_world_size"}
+_RANK_ATTRS = {"global_rank", "local_rank", "rank", "is_global_zero"}
+_FALSE_IN_TRAINING = {"torch.jit.is_scripting", "torch.jit.is_tracing", "torch.onnx.is_in_onnx_export",
+                      "torch.compiler.is_compiling", "torch._dynamo.is_compiling"}
+# Calls whose arguments are only logged: they neither carry gradient nor lose the flow.
+_LOG_SINKS = {"print", "logging.info", "logging.debug", "logging.warning", "warnings.warn", "wandb.log"}
+_SELF_LOG_SINKS = {"log", "log_dict", "print", "logger"}
+# nn.Module API that hands out every submodule or parameter: usage becomes undecidable.
+_SELF_ESCAPES = {"children", "named_children", "modules", "named_modules", "parameters", "named_parameters",
+                 "state_dict", "apply", "get_submodule", "get_parameter", "buffers", "named_buffers",
+                 "_modules", "_parameters", "__dict__", "__getattr__", "_apply", "zero_grad"}
+_BACKWARD_SELF_METHODS = {"manual_backward"}
+
+_MAX_DEPTH = 8
+_MAX_STEPS = 40000
+
+
+def _dotted(node: cst.BaseExpression) -> Optional[str]:
+    parts: List[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+def _is_self_attr(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, cst.Attribute) and _is_self(node.value):
+        return node.attr.value
+    return None
+
+
+_CODE_MODULE = cst.Module(body=[])
+
+
+def code_of(node: cst.CSTNode) -> str:
+    text = _CODE_MODULE.code_for_node(node)
+    return " ".join(text.split())
+
+
+def _int_of(node: Optional[cst.BaseExpression]) -> Optional[int]:
+    if node is None:
+        return None
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = _int_of(node.expression)  # type: ignore[arg-type]
+        return -inner if inner is not None else None
+    raise ValueError("not an int literal")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing methods with libcst (only the methods the analysis reads)
+# ---------------------------------------------------------------------------------------------
+_PARSE_CACHE: Dict[Tuple[str, int, int], cst.FunctionDef] = {}
+
+
+def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
+    """Parse one method's source with libcst; cached per file and line for the whole process."""
+    first = min([func.lineno] + [d.lineno for d in func.decorator_list])
+    last = func.end_lineno or func.lineno
+    key = (module.filename, first, id(module.lines))
+    cached = _PARSE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    segment = "".join(module.lines[first - 1:last])
+    if not segment.endswith("\n"):
+        segment += "\n"
+    # An indented block parses under any header; "if 1:" keeps the method's own indentation.
+    wrapper = cst.parse_module("if 1:\n" + segment)
+    statement = wrapper.body[0]
+    assert isinstance(statement, cst.If)
+    node = statement.body.body[0]  # type: ignore[union-attr]
+    if not isinstance(node, cst.FunctionDef):
+        raise GiveUp("method did not parse as a function")
+    if len(_PARSE_CACHE) > 20000:
+        _PARSE_CACHE.clear()
+    _PARSE_CACHE[key] = node
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
+# The interpreter
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Frame:
+    owner: ClassInfo  # the class defining the method being interpreted (for super())
+    method: str
+    guards: Tuple[Guard, ...]
+    no_grad: bool
+    depth: int
+    returns: List[Val] = field(default_factory=list)
+    stack: Tuple[str, ...] = ()
+    loop_depth: int = 0
+
+
+FALLS, EXITS, JUMPS = "falls", "exits", "jumps"  # a block runs on / returns or raises / continue or break
+
+
+class FlowAnalyzer:
+    def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: InitFacts,
+                 mro_complete: bool) -> None:
+        self.index = index
+        self.cls = cls
+        self.mro = mro
+        self.init = init
+        self.mro_complete = mro_complete
+        self.uses: List[Use] = []
+        self.escaped: set = set()
+        self.backward: Taint = {}
+        self.steps = 0
+
+    # ---- lookup ----
+    def lookup(self, name: str, start: int = 0) -> Optional[Tuple[ClassInfo, FunctionNode, bool]]:
+        for info in self.mro[start:]:
+            if name in info.methods:
+                return info, info.methods[name], False
+            if name in info.properties:
+                return info, info.properties[name], True
+        return None
+
+    def _mro_position(self, owner: ClassInfo) -> int:
+        for i, info in enumerate(self.mro):
+            if info is owner:
+                return i
+        return 0
+
+    # ---- entry ----
+    def run(self, entry: str) -> FlowResult:
+        found = self.lookup(entry)
+        result = FlowResult(entry=entry)
+        if found is None:
+            result.silent = "no entry point"
+            return result
+        owner, func, _ = found
+        try:
+            returned = self.call_method(owner, func, entry, None, [], {}, guards=(), no_grad=False, depth=0,
+                                        stack=())
+        except GiveUp as why:
+            result.silent = str(why) or "undecidable"
+            return result
+        except RecursionError:
+            result.silent = "too deep"
+            return result
+        result.uses = self.uses
+        result.escaped = self.escaped
+        result.returned = returned
+        chosen, narrowed = self._loss_part(returned, entry)
+        result.result = _join_taints([_flat_taint(chosen), self.backward])
+        result.loss_key = narrowed
+        return result
+
+    def _loss_part(self, val: Val, entry: str) -> Tuple[Val, bool]:
+        keys = dict(val.keys or ())
+        if "loss" in keys:
+            return keys["loss"], True
+        return val, False
+
+    # ---- calls ----
+    def call_method(self, owner: ClassInfo, func: FunctionNode, name: str, this: Optional[Val],
+                    args: Sequence[Val], kwargs: Dict[str, Val], guards: Tuple[Guard, ...], no_grad: bool,
+                    depth: int, stack: Tuple[str, ...]) -> Val:
+        key = f"{owner.module.filename}:{owner.name}.{name}"
+        if depth > _MAX_DEPTH or key in stack:
+            # recursion or very deep helper chains: what it returns depends on its inputs
+            return join(*args, *kwargs.values())
+        node = parse_method(owner.module, func)
+        decorators = {(_dotted(d.decorator.func) if isinstance(d.decorator, cst.Call) else _dotted(d.decorator))
+                      for d in node.decorators}
+        qualified = {owner.module.qualify_dotted(d) for d in decorators if d}
+        if qualified & _NO_GRAD_CONTEXTS:
+            no_grad = True
+        if "staticmethod" in decorators:
+            this = None
+        frame = Frame(owner, name, guards, no_grad, depth, stack=stack + (key,))
+        env: Dict[str, Val] = {}
+        self._bind_params(node.params, args, kwargs, env, entry=(depth == 0),
+                          skip_self=("staticmethod" not in decorators))
+        self.exec_block(node.body, env, frame)
+        if not frame.returns:
+            return EMPTY
+        return join(*frame.returns)
+
+    def _bind_params(self, params: cst.Parameters, args: Sequence[Val], kwargs: Dict[str, Val],
+                     env: Dict[str, Val], entry: bool, skip_self: bool = True) -> None:
+        positional = list(params.posonly_params) + list(params.params)
+        if skip_self and positional:
+            positional = positional[1:]
+        for i, param in enumerate(positional):
+            name = param.name.value
+            if i < len(args):
+                env[name] = args[i]
+            elif name in kwargs:
+                env[name] = kwargs[name]
+            else:
+                env[name] = self._param_origin(param) if entry else self._param_origin(param)
+        for param in params.kwonly_params:
+            name = param.name.value
+            env[name] = kwargs.get(name, self._param_origin(param))
+        extra = list(args[len(positional):]) + [v for k, v in kwargs.items() if k not in env]
+        if isinstance(params.star_arg, cst.Param):
+            env[params.star_arg.name.value] = join(*args[len(positional):]) if args[len(positional):] else Val(
+                origin=frozenset({"data"}))
+        if params.star_kwarg is not None:
+            env[params.star_kwarg.name.value] = join(*extra) if extra else Val(origin=frozenset({"data"}))
+
+    @staticmethod
+    def _param_origin(param: cst.Param) -> Val:
+        default = param.default
+        annotation = code_of(param.annotation.annotation) if param.annotation else ""
+        if default is None:
+            kind = "task" if annotation in ("str", "Optional[str]") else "data"
+        elif isinstance(default, cst.Name) and default.value == "None":
+            kind = "task" if annotation in ("str", "Optional[str]") else "optional"
+        elif isinstance(default, cst.Name) and default.value in ("True", "False"):
+            kind = "optional"
+        elif isinstance(default, (cst.SimpleString, cst.ConcatenatedString)):
+            kind = "task"
+        else:
+            kind = "unknown"
+        return Val(origin=frozenset({kind}))
+
+    # ---- statements ----
+    def exec_block(self, body: Union[cst.BaseSuite, Sequence[cst.CSTNode]], env: Dict[str, Val],
+                   frame: Frame) -> str:
+        statements: Sequence[cst.CSTNode]
+        if isinstance(body, cst.IndentedBlock):
+            statements = body.body
+        elif isinstance(body, cst.SimpleStatementSuite):
+            statements = body.body
+        else:
+            statements = body  # type: ignore[assignment]
+        guards_before = frame.guards
+        status = FALLS
+        for stmt in statements:
+            status = self.exec_stmt(stmt, env, frame)
+            if status != FALLS:
+                break
+        frame.guards = guards_before
+        return status
+
+    def exec_stmt(self, stmt: cst.CSTNode, env: Dict[str, Val], frame: Frame) -> str:
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise GiveUp("too large")
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                status = self.exec_small(small, env, frame)
+                if status != FALLS:
+                    return status
+            return FALLS
+        if isinstance(stmt, cst.If):
+            return self.exec_if(stmt, env, frame)
+        if isinstance(stmt, (cst.For, cst.While)):
+            return self.exec_loop(stmt, env, frame)
+        if isinstance(stmt, cst.With):
+            return self.exec_with(stmt, env, frame)
+        if isinstance(stmt, (cst.Try, cst.TryStar)):
+            return self.exec_try(stmt, env, frame)
+        if isinstance(stmt, cst.FunctionDef):
+            env[stmt.name.value] = Val(func=stmt)
+            return FALLS
+        if isinstance(stmt, cst.ClassDef):
+            return FALLS
+        if isinstance(stmt, cst.Match):
+            saved = frame.guards
+            frame.guards = saved + (Guard(UNKNOWN, "match"),)
+            for case in stmt.cases:
+                self.exec_block(case.body, env, frame)
+            frame.guards = saved
+            return FALLS
+        return FALLS
+
+    def exec_small(self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame: Frame) -> str:
+        if isinstance(small, cst.Return):
+            frame.returns.append(self.eval(small.value, env, frame) if small.value else EMPTY)
+            return EXITS
+        if isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.eval(small.exc, env, frame)
+            return EXITS
+        if isinstance(small, (cst.Continue, cst.Break)):
+            return JUMPS
+        if isinstance(small, cst.Assign):
+            value = self.eval(small.value, env, frame)
+            for target in small.targets:
+                self.assign(target.target, value, env, frame)
+            return FALLS
+        if isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, env, frame), env, frame)
+            return FALLS
+        if isinstance(small, cst.AugAssign):
+            value = self.eval(small.value, env, frame)
+            current = self.eval(small.target, env, frame, store=True)
+            self.assign(small.target, join(flatten(current), flatten(value)), env, frame)
+            return FALLS
+        if isinstance(small, cst.Expr):
+            self.exec_expression_statement(small.value, env, frame)
+            return FALLS
+        if isinstance(small, cst.Assert):
+            self.eval(small.test, env, frame, test=True)
+            return FALLS
+        if isinstance(small, (cst.Global, cst.Nonlocal)):
+            return FALLS
+        return FALLS
+
+    def exec_expression_statement(self, expr: cst.BaseExpression, env: Dict[str, Val], frame: Frame) -> None:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            receiver = expr.func.value
+            method = expr.func.attr.value
+            if method == "backward":
+                self.backward = _join_taints([self.backward, _flat_taint(self.eval(receiver, env, frame))])
+                return
+            if _is_self(receiver) and method in _BACKWARD_SELF_METHODS and expr.args:
+                val = self.eval(expr.args[0].value, env, frame)
+                self.backward = _join_taints([self.backward, _flat_taint(val)])
+                return
+            if isinstance(receiver, cst.Name) and receiver.value in env and not _is_self(receiver):
+                # lst.append(h), out.add_(h), d.update(...): the local now holds the arguments' values
+                args = [self.eval(a.value, env, frame) for a in expr.args]
+                env[receiver.value] = join(env[receiver.value], *[flatten(a) for a in args])
+                return
+        value = self.eval(expr, env, frame)
+        if isinstance(expr, cst.Call) and not self._is_sink(expr):
+            # the call's result is discarded: what went in may be kept somewhere we cannot see
+            self._escape(value)
+
+    def _is_sink(self, call: cst.Call) -> bool:
+        name = _dotted(call.func) or ""
+        if name in _LOG_SINKS or name.startswith(("logger.", "logging.", "log.")):
+            return True
+        if isinstance(call.func, cst.Attribute) and _is_self(call.func.value):
+            if call.func.attr.value in _SELF_LOG_SINKS:
+                return True
+            if self.lookup(call.func.attr.value) is not None:
+                return True  # a self method we interpret: its effects were followed
+        return False
+
+    def _escape(self, val: Val) -> None:
+        self.escaped.update(_flat_taint(val).keys())
+
+    def assign(self, target: cst.BaseExpression, value: Val, env: Dict[str, Val], frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            env[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = [e for e in target.elements]
+            if value.items is not None and len(value.items) == len(elements) and not any(
+                    isinstance(e, cst.StarredElement) for e in elements):
+                for element, part in zip(elements, value.items):
+                    self.assign(element.value, part, env, frame)
+            else:
+                whole = flatten(value)
+                for element in elements:
+                    self.assign(element.value, whole, env, frame)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, value, env, frame)
+        elif isinstance(target, (cst.Attribute, cst.Subscript)):
+            base = target.value
+            while isinstance(base, (cst.Attribute, cst.Subscript)):
+                base = base.value
+            if isinstance(base, cst.Name) and base.value in env and not _is_self(base):
+                if isinstance(target, cst.Subscript):
+                    for element in target.slice:
+                        if isinstance(element.slice, cst.Index):
+                            self.eval(element.slice.value, env, frame)
+                env[base.value] = join(env[base.value], flatten(value))
+            else:
+                self._escape(value)  # stored on self or on something unknown
+        else:
+            self._escape(value)
+
+    def exec_if(self, stmt: cst.If, env: Dict[str, Val], frame: Frame) -> str:
+        guards = self.classify_test(stmt.test, env, frame)
+        saved = frame.guards
+        body_env = dict(env)
+        frame.guards = saved + guards
+        body_status = self.exec_block(stmt.body, body_env, frame)
+        else_env = dict(env)
+        frame.guards = saved + (negate(guards),)
+        else_status = FALLS
+        if stmt.orelse is not None:
+            if isinstance(stmt.orelse, cst.If):
+                else_status = self.exec_if(stmt.orelse, else_env, frame)
+            else:
+                else_status = self.exec_block(stmt.orelse.body, else_env, frame)
+        frame.guards = saved
+        self._merge_env(env, [body_env] if else_status != FALLS else
+                        ([else_env] if body_status != FALLS else [body_env, else_env]))
+        if body_status != FALLS and else_status != FALLS:
+            return EXITS if EXITS in (body_status, else_status) and body_status == else_status else JUMPS
+        if body_status != FALLS:
+            frame.guards = saved + (negate(guards),)  # the rest of this block runs only when the test failed
+        elif else_status != FALLS:
+            frame.guards = saved + guards
+        return FALLS
+
+    @staticmethod
+    def _merge_env(env: Dict[str, Val], branches: List[Dict[str, Val]]) -> None:
+        names = set().union(*(b.keys() for b in branches)) if branches else set()
+        for name in names:
+            values = [b[name] for b in branches if name in b]
+            if len(values) < len(branches) and name in env:
+                values.append(env[name])
+            env[name] = join(*values)
+
+    def exec_loop(self, stmt: Union[cst.For, cst.While], env: Dict[str, Val], frame: Frame) -> str:
+        saved = frame.guards
+        iterable = EMPTY
+        if isinstance(stmt, cst.For):
+            iterable = self.eval(stmt.iter, env, frame)
+            guards: Tuple[Guard, ...] = ()
+            if "random" in iterable.origin:
+                guards = (Guard(BATCH, code_of(stmt.iter), "random"),)
+        else:
+            guards = self.classify_test(stmt.test, env, frame)
+            guards = tuple(g if g.kind != BATCH else g for g in guards)
+        frame.guards = saved + guards
+        frame.loop_depth += 1
+        for _ in range(2):  # twice, so values carried around the loop reach their uses
+            body_env = dict(env)
+            if isinstance(stmt, cst.For):
+                self.assign(stmt.target, self._element_of(iterable), body_env, frame)
+            self.exec_block(stmt.body, body_env, frame)
+            frame.guards = saved + guards
+            self._merge_env(env, [body_env, dict(env)])
+        frame.loop_depth -= 1
+        frame.guards = saved
+        if stmt.orelse is not None:
+            self.exec_block(stmt.orelse.body, env, frame)
+        return FALLS
+
+    @staticmethod
+    def _element_of(val: Val) -> Val:
+        if val.items:
+            return join(*val.items)
+        return flatten(val)
+
+    def exec_with(self, stmt: cst.With, env: Dict[str, Val], frame: Frame) -> str:
+        saved_grad = frame.no_grad
+        for item in stmt.items:
+            ctx = item.item
+            name = _dotted(ctx.func) if isinstance(ctx, cst.Call) else _dotted(ctx)
+            qual = frame.owner.module.qualify_dotted(name) if name else ""
+            if qual in _NO_GRAD_CONTEXTS:
+                frame.no_grad = True
+            elif qual in ("torch.enable_grad", "torch.autograd.enable_grad"):
+                frame.no_grad = False
+            elif qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and isinstance(ctx, cst.Call):
+                if ctx.args:
+                    arg = ctx.args[0].value
+                    if isinstance(arg, cst.Name) and arg.value == "False":
+                        frame.no_grad = True
+                    elif isinstance(arg, cst.Name) and arg.value == "True" or _is_self_attr(arg) == "training":
+                        frame.no_grad = False
+                    else:
+                        frame.guards = frame.guards + (Guard(UNKNOWN, code_of(ctx)),)
+            else:
+                value = self.eval(ctx, env, frame)
+                if item.asname is not None:
+                    self.assign(item.asname.name, value, env, frame)
+        saved_guards = frame.guards
+        status = self.exec_block(stmt.body, env, frame)
+        frame.no_grad = saved_grad
+        frame.guards = saved_guards
+        return status
+
+    def exec_try(self, stmt: Union[cst.Try, cst.TryStar], env: Dict[str, Val], frame: Frame) -> str:
+        status = self.exec_block(stmt.body, env, frame)
+        saved = frame.guards
+        for handler in stmt.handlers:
+            frame.guards = saved + (Guard(UNKNOWN, "except"),)
+            handler_env = dict(env)
+            self.exec_block(handler.body, handler_env, frame)
+            self._merge_env(env, [handler_env, dict(env)])
+        frame.guards = saved
+        if stmt.orelse is not None:
+            self.exec_block(stmt.orelse.body, env, frame)
+        if stmt.finalbody is not None:
+            self.exec_block(stmt.finalbody.body, env, frame)
+        return status if not stmt.handlers else FALLS
+
+    # ---- conditions ----
+    def classify_test(self, test: cst.BaseExpression, env: Dict[str, Val], frame: Frame) -> Tuple[Guard, ...]:
+        """The guards a condition puts on the code it protects (a conjunction)."""
+        if isinstance(test, cst.BooleanOperation):
+            if isinstance(test.operator, cst.And):
+                left = self.classify_test(test.left, env, frame)
+                saved = frame.guards
+                frame.guards = saved + left  # the right side runs only when the left held
+                right = self.classify_test(test.right, env, frame)
+                frame.guards = saved
+                return left + right
+            left = self.classify_test(test.left, env, frame)
+            right = self.classify_test(test.right, env, frame)
+            return (disjoin(conjoin(left, code_of(test.left)), conjoin(right, code_of(test.right)),
+                            code_of(test)),)
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return (negate(self.classify_test(test.expression, env, frame)),)
+        text = code_of(test)
+        attr = _is_self_attr(test)
+        if attr == "training":
+            return (Guard(ALWAYS, text),)
+        if attr is not None:
+            return (self._self_flag_guard(attr, text, True),)
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            comparison = test.comparisons[0]
+            op = comparison.operator
+            right = comparison.comparator
+            left_attr = _is_self_attr(test.left)
+            if isinstance(right, cst.Name) and right.value == "None" and isinstance(op, (cst.Is, cst.IsNot)):
+                positive = isinstance(op, cst.IsNot)
+                if left_attr is not None:
+                    self.eval(test.left, env, frame, test=True)
+                    return (self._self_flag_guard(left_attr, text, positive),)
+                value = self.eval(test.left, env, frame, test=True)
+                return (self._guard_from_origin(value.origin, text, presence=True),)
+            if left_attr == "training" and isinstance(right, cst.Name) and right.value in ("True", "False"):
+                truthy = (right.value == "True") == isinstance(op, (cst.Is, cst.Equal))
+                return (Guard(ALWAYS if truthy else NEVER, text),)
+        value = self.eval(test, env, frame, test=True)
+        return (self._guard_from_origin(value.origin, text),)
+
+    def _self_flag_guard(self, attr: str, text: str, positive: bool) -> Guard:
+        if attr in self.init.attrs:
+            return Guard(BUILT, text, attr, positive)
+        if attr in _RANK_ATTRS:
+            return Guard(BATCH, text, "rank")
+        flag = self.init.flags.get(attr)
+        if flag is not None:
+            return Guard(STATIC, text, attr, positive)
+        return Guard(UNKNOWN, text)
+
+    def _guard_from_origin(self, origin: FrozenSet[str], text: str, presence: bool = False) -> Guard:
+        if not origin or origin <= {"const"}:
+            return Guard(UNKNOWN, text)
+        if origin & {"shape", "unknown", "selfattr", "global"} or origin <= {"module", "const"}:
+            return Guard(UNKNOWN, text)
+        if "false_in_training" in origin:
+            return Guard(NEVER, text) if origin <= {"false_in_training", "const"} else Guard(UNKNOWN, text)
+        if "random" in origin:
+            return Guard(BATCH, text, "random")
+        if "rank" in origin:
+            return Guard(BATCH, text, "rank")
+        if "data" in origin:
+            return Guard(BATCH, text, "data values")
+        if "task" in origin:
+            return Guard(BATCH, text, "task or mode argument")
+        if "optional" in origin:
+            return Guard(OPTIONAL, text)
+        statics = [o for o in origin if o.startswith("static:")]
+        if len(statics) == 1 and origin <= set(statics) | {"const"}:
+            return Guard(UNKNOWN, text)  # a comparison on a flag: its values are not known
+        return Guard(UNKNOWN, text)
+
+    # ---- expressions ----
+    def eval(self, node: cst.BaseExpression, env: Dict[str, Val], frame: Frame, test: bool = False,
+             store: bool = False) -> Val:
+        """The abstract value of an expression; records the uses it contains."""
+        return self._eval(node, env, frame, test)
+
+    def _eval(self, node: cst.BaseExpression, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise GiveUp("too large")
+        if isinstance(node, cst.Name):
+            if node.value == "self":
+                return Val(origin=frozenset({"self"}))
+            if node.value in env:
+                return env[node.value]
+            if node.value in ("True", "False", "None"):
+                return Val(origin=frozenset({"const"}))
+            return Val(origin=frozenset({"global"}))
+        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString)):
+            return Val(origin=frozenset({"const"}))
+        if isinstance(node, cst.FormattedString):
+            return flatten(join(*[self._eval(p.expression, env, frame, test) for p in node.parts
+                                  if isinstance(p, cst.FormattedStringExpression)]))
+        if isinstance(node, cst.Attribute):
+            return self.eval_attribute(node, env, frame, test)
+        if isinstance(node, cst.Call):
+            return self.eval_call(node, env, frame, test)
+        if isinstance(node, cst.Subscript):
+            return self.eval_subscript(node, env, frame, test)
+        if isinstance(node, (cst.Tuple, cst.List)):
+            parts = [self._eval(e.value, env, frame, test) for e in node.elements]
+            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return flatten(join(*parts)) if parts else EMPTY
+            return Val(origin=frozenset().union(*(p.origin for p in parts)) if parts else frozenset({"const"}),
+                       items=tuple(parts))
+        if isinstance(node, cst.Set):
+            return flatten(join(*[self._eval(e.value, env, frame, test) for e in node.elements]))
+        if isinstance(node, cst.Dict):
+            keys: List[Tuple[str, Val]] = []
+            structured = True
+            loose: List[Val] = []
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    value = self._eval(element.value, env, frame, test)
+                    if isinstance(element.key, cst.SimpleString):
+                        keys.append((str(element.key.evaluated_value), value))
+                    else:
+                        self._eval(element.key, env, frame, test)
+                        structured = False
+                        loose.append(value)
+                else:
+                    structured = False
+                    loose.append(self._eval(element.value, env, frame, test))
+            if structured:
+                return Val(keys=tuple(keys))
+            return flatten(join(*(v for _, v in keys), *loose))
+        if isinstance(node, cst.BinaryOperation):
+            left = self._eval(node.left, env, frame, test)
+            right = self._eval(node.right, env, frame, test)
+            return flatten(join(left, right))
+        if isinstance(node, cst.UnaryOperation):
+            inner = self._eval(node.expression, env, frame, test)
+            return detach(inner) if isinstance(node.operator, cst.Not) else flatten(inner)
+        if isinstance(node, cst.BooleanOperation):
+            left = self._eval(node.left, env, frame, test)
+            right = self._eval(node.right, env, frame, test)
+            return flatten(join(left, right))
+        if isinstance(node, cst.Comparison):
+            parts = [self._eval(node.left, env, frame, test)]
+            parts += [self._eval(c.comparator, env, frame, test) for c in node.comparisons]
+            return detach(join(*parts))
+        if isinstance(node, cst.IfExp):
+            guards = self.classify_test(node.test, env, frame)
+            saved = frame.guards
+            frame.guards = saved + guards
+            body = self._eval(node.body, env, frame, test)
+            frame.guards = saved + (negate(guards),)
+            orelse = self._eval(node.orelse, env, frame, test)
+            frame.guards = saved
+            return join(body, orelse)
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.eval_comprehension(node, env, frame, test)
+        if isinstance(node, cst.Lambda):
+            return Val(func=node)
+        if isinstance(node, cst.NamedExpr):
+            value = self._eval(node.value, env, frame, test)
+            self.assign(node.target, value, env, frame)
+            return value
+        if isinstance(node, (cst.Await, cst.Yield)):
+            inner = getattr(node, "expression", None) or getattr(node, "value", None)
+            if isinstance(inner, cst.BaseExpression):
+                value = self._eval(inner, env, frame, test)
+                if isinstance(node, cst.Yield):
+                    frame.returns.append(value)
+                return value
+            return EMPTY
+        if isinstance(node, cst.StarredElement):
+            return self._eval(node.value, env, frame, test)
+        if isinstance(node, cst.Ellipsis):
+            return Val(origin=frozenset({"const"}))
+        return Val(origin=frozenset({"unknown"}))
+
+    def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False) -> Val:
+        use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, 0, test_only)
+        self.uses.append(use)
+        if test_only:
+            return Val(origin=frozenset({f"selfmod:{attr}"}))
+        return Val(((use.id, frame.no_grad),), frozenset({"module"}))
+
+    def eval_attribute(self, node: cst.Attribute, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
+        name = node.attr.value
+        if _is_self(node.value):
+            return self.eval_self_attribute(name, node, frame, test)
+        # `self.x.weight`, `h.data`, `x.shape`
+        base = self._eval(node.value, env, frame, test)
+        if name in _SHAPE_ATTRS:
+            return Val(origin=frozenset({"shape"}))
+        if name in ("data", "grad"):
+            return detach(base)
+        if name in _RANK_ATTRS:
+            return Val(origin=frozenset({"rank"}))
+        dotted = _dotted(node)
+        root = dotted.split(".")[0] if dotted else ""
+        if dotted and root != "self" and root not in env:
+            qual = frame.owner.module.qualify_dotted(dotted)
+            return Val(origin=frozenset({"global", qual}))
+        keys = dict(base.keys or ())
+        if name in keys:
+            return keys[name]
+        return flatten(base)
+
+    def eval_self_attribute(self, name: str, node: cst.CSTNode, frame: Frame, test: bool) -> Val:
+        if name == "training":
+            return Val(origin=frozenset({"training"}))
+        if name in _SELF_ESCAPES:
+            raise GiveUp(f"self.{name}")
+        if name in self.init.attrs:
+            return self.new_use(name, WHOLE, frame, node, test_only=test)
+        found = self.lookup(name)
+        if found is not None:
+            owner, func, is_property = found
+            if is_property:
+                return self.call_method(owner, func, name, None, [], {}, frame.guards, frame.no_grad,
+                                        frame.depth + 1, frame.stack)
+            return Val(bound=(owner, name))
+        if name in _RANK_ATTRS:
+            return Val(origin=frozenset({"rank"}))
+        if name in self.init.flags:
+            return Val(origin=frozenset({f"static:{name}"}))
+        if not self.mro_complete or self.init.dynamic_attrs:
+            # an attribute we did not see built: it may be a module from an unreadable base
+            return Val(origin=frozenset({"selfattr"}))
+        return Val(origin=frozenset({"selfattr"}))
+
+    def eval_subscript(self, node: cst.Subscript, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
+        attr = _is_self_attr(node.value)
+        if attr is not None and attr in self.init.attrs and len(node.slice) == 1:
+            element = node.slice[0].slice
+            index: Index = WHOLE
+            extra_guard: Tuple[Guard, ...] = ()
+            if isinstance(element, cst.Slice):
+                try:
+                    index = (_int_of(element.lower), _int_of(element.upper), _int_of(element.step))
+                except ValueError:
+                    self._eval_slice_parts(element, env, frame)
+                    index = WHOLE
+            else:
+                key = element.value
+                try:
+                    number = _int_of(key)
+                    index = number if number is not None else WHOLE
+                except ValueError:
+                    if isinstance(key, cst.SimpleString):
+                        index = f"key:{key.evaluated_value}"
+                    else:
+                        key_val = self._eval(key, env, frame, test)
+                        guard = self._guard_from_origin(key_val.origin, code_of(key))
+                        if guard.kind in (BATCH, OPTIONAL):
+                            extra_guard = (Guard(guard.kind, f"the key {code_of(key)} selects the entry",
+                                                 guard.detail),)
+                        index = WHOLE
+            saved = frame.guards
+            frame.guards = saved + extra_guard
+            value = self.new_use(attr, index, frame, node, test_only=test)
+            frame.guards = saved
+            return value
+        base = self._eval(node.value, env, frame, test)
+        picked: Optional[Val] = None
+        for element in node.slice:
+            part = element.slice
+            if isinstance(part, cst.Index):
+                key = part.value
+                if base.items is not None:
+                    try:
+                        number = _int_of(key)
+                        if number is not None and -len(base.items) <= number < len(base.items):
+                            picked = base.items[number]
+                    except ValueError:
+                        pass
+                if base.keys is not None and isinstance(key, cst.SimpleString):
+                    picked = dict(base.keys).get(str(key.evaluated_value), EMPTY)
+                index_val = self._eval(key, env, frame, test)
+                if picked is None:
+                    base = join(flatten(base), Val(origin=index_val.origin - {"const"}))
+            else:
+                self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
+        if picked is not None:
+            return picked
+        return flatten(base)
+
+    def _eval_slice_parts(self, part: cst.Slice, env: Dict[str, Val], frame: Frame) -> None:
+        for bound in (part.lower, part.upper, part.step):
+            if isinstance(bound, cst.BaseExpression):
+                self._eval(bound, env, frame, False)
+
+    def eval_comprehension(self, node: cst.CSTNode, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
+        inner_env = dict(env)
+        saved = frame.guards
+        clause = node.for_in  # type: ignore[attr-defined]
+        while clause is not None:
+            iterable = self._eval(clause.iter, inner_env, frame, test)
+            self.assign(clause.target, self._element_of(iterable), inner_env, frame)
+            for condition in clause.ifs:
+                frame.guards = frame.guards + self.classify_test(condition.test, inner_env, frame)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self._eval(node.key, inner_env, frame, test)
+            value = self._eval(node.value, inner_env, frame, test)
+        else:
+            value = self._eval(node.elt, inner_env, frame, test)  # type: ignore[attr-defined]
+        frame.guards = saved
+        return flatten(value)
+
+    # ---- calls ----
+    def eval_call(self, node: cst.Call, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
+        func = node.func
+        name = _dotted(func) or ""
+        qual = frame.owner.module.qualify_dotted(name) if name else ""
+
+        # self(...), self.method(...), self.attr(...), super().method(...)
+        if _is_self(func):
+            return self.inline("forward", 0, node, env, frame)
+        if isinstance(func, cst.Attribute):
+            receiver, method = func.value, func.attr.value
+            if _is_self(receiver):
+                if method in _SELF_ESCAPES:
+                    raise GiveUp(f"self.{method}()")
+                if method in self.init.attrs:
+                    use = self.new_use(method, WHOLE, frame, func)
+                    return join(use, *self.eval_args(node, env, frame))
+                found = self.lookup(method)
+                if found is not None:
+                    return self.inline(method, 0, node, env, frame)
+                if method in _SELF_LOG_SINKS:
+                    self.eval_args(node, env, frame)
+                    return EMPTY
+                if not self.mro_complete:
+                    raise GiveUp(f"self.{method}() of an unreadable base")
+                return flatten(join(*self.eval_args(node, env, frame)), frozenset({"unknown"}))
+            if isinstance(receiver, cst.Call) and _dotted(receiver.func) == "super":
+                start = self._super_start(receiver, frame)
+                return self.inline(method, start, node, env, frame)
+            base_qual = frame.owner.module.qualify_dotted(_dotted(receiver) or "") if _dotted(receiver) else ""
+            base_class = frame.owner.module.local_class(base_qual) if base_qual else None
+            if base_class is not None and node.args and _is_self(node.args[0].value):
+                position = next((i for i, info in enumerate(self.mro) if info is base_class), None)
+                if position is not None:
+                    return self.inline(method, position, node, env, frame, drop_first=True)
+                raise GiveUp(f"{base_qual}.{method}(self) outside the readable bases")
+            if method in _SHAPE_METHODS:
+                self._eval(receiver, env, frame, test)
+                self.eval_args(node, env, frame)
+                return Val(origin=frozenset({"shape"}))
+            if method in _RANDOM_METHODS:
+                self._eval(receiver, env, frame, test)
+                return Val(origin=frozenset({"random"}))
+            if not qual.startswith(("torch.", "numpy.", "random.", "math.")) or isinstance(receiver, cst.Name) and (
+                    receiver.value in env):
+                target = self._eval(receiver, env, frame, test)
+                args = self.eval_args(node, env, frame)
+                if method in _DETACHING_METHODS:
+                    return detach(join(target, *args))
+                if target.bound is not None or target.func is not None:
+                    return self.call_value(target, node, env, frame, args)
+                if "global" in target.origin and not target.taint and not args_taint(args):
+                    return Val(origin=_call_origin(qual, args))
+                return flatten(join(target, *args))
+
+        # getattr(self, "name") / getattr(self, name)
+        if name == "getattr" and node.args and _is_self(node.args[0].value):
+            if len(node.args) >= 2 and isinstance(node.args[1].value, cst.SimpleString):
+                attr = str(node.args[1].value.evaluated_value)
+                if attr in self.init.attrs:
+                    return self.new_use(attr, WHOLE, frame, node, test_only=test)
+                return Val(origin=frozenset({"selfattr"}))
+            raise GiveUp("getattr(self, name)")
+        if name in ("vars",) and node.args and _is_self(node.args[0].value):
+            raise GiveUp("vars(self)")
+        if name in _SHAPE_FUNCTIONS:
+            self.eval_args(node, env, frame, test=True)
+            return Val(origin=frozenset({"shape"}))
+        if name == "super":
+            return Val(origin=frozenset({"self"}))
+        if qual in _FALSE_IN_TRAINING:
+            return Val(origin=frozenset({"false_in_training"}))
+        if qual in _RANDOM_FUNCTIONS or qual.startswith(_RANDOM_PREFIXES) or name.startswith(_RANDOM_PREFIXES):
+            self.eval_args(node, env, frame)
+            return Val(origin=frozenset({"random"}))
+        if qual in _RANK_FUNCTIONS:
+            return Val(origin=frozenset({"rank"}))
+
+        callee = self._eval(func, env, frame, test) if isinstance(func, (cst.Name, cst.Attribute, cst.Subscript,
+                                                                        cst.Call)) else EMPTY
+        args = self.eval_args(node, env, frame)
+        for arg in node.args:
+            if _is_self(arg.value):
+                raise GiveUp("self passed to other code")
+        if callee.bound is not None or callee.func is not None:
+            return self.call_value(callee, node, env, frame, args)
+        if qual in _DETACHING_FUNCTIONS:
+            return detach(join(*args))
+        if "global" in callee.origin and not args_taint(args):
+            return Val(origin=_call_origin(qual, args))
+        return flatten(join(flatten(callee, frozenset()), *args))
+
+    def eval_args(self, node: cst.Call, env: Dict[str, Val], frame: Frame, test: bool = False) -> List[Val]:
+        values = []
+        for arg in node.args:
+            value = self._eval(arg.value, env, frame, test)
+            if value.bound is not None or value.func is not None:
+                value = self.call_value(value, None, env, frame, [])  # a callback: it runs
+            values.append(value)
+        return values
+
+    def call_value(self, callee: Val, node: Optional[cst.Call], env: Dict[str, Val], frame: Frame,
+                   args: List[Val]) -> Val:
+        if callee.bound is not None:
+            owner, method = callee.bound
+            found = self.lookup(method, self._mro_position(owner))
+            if found is None:
+                return join(*args)
+            return self.call_method(found[0], found[1], method, None, args if node is not None else
+                                    [Val(origin=frozenset({"data"}))] * 4, {}, frame.guards, frame.no_grad,
+                                    frame.depth + 1, frame.stack)
+        function = callee.func
+        inner_env = dict(env)
+        if isinstance(function, cst.Lambda):
+            for i, param in enumerate(function.params.params):
+                inner_env[param.name.value] = args[i] if i < len(args) else Val(origin=frozenset({"data"}))
+            return self._eval(function.body, inner_env, frame, False)
+        if isinstance(function, cst.FunctionDef):
+            key = f"nested:{id(function)}"
+            if key in frame.stack or frame.depth > _MAX_DEPTH:
+                return join(*args)
+            inner = Frame(frame.owner, frame.method, frame.guards, frame.no_grad, frame.depth + 1,
+                          stack=frame.stack + (key,))
+            positional = list(function.params.params)
+            for i, param in enumerate(positional):
+                inner_env[param.name.value] = args[i] if i < len(args) else Val(origin=frozenset({"data"}))
+            if isinstance(function.params.star_arg, cst.Param):
+                inner_env[function.params.star_arg.name.value] = join(*args) if args else Val(
+                    origin=frozenset({"data"}))
+            self.exec_block(function.body, inner_env, inner)
+            return join(*inner.returns) if inner.returns else EMPTY
+        return join(*args)
+
+    def inline(self, method: str, start: int, node: cst.Call, env: Dict[str, Val], frame: Frame,
+               drop_first: bool = False) -> Val:
+        found = self.lookup(method, start)
+        args: List[Val] = []
+        kwargs: Dict[str, Val] = {}
+        star = False
+        for i, arg in enumerate(node.args):
+            if drop_first and i == 0:
+                continue
+            value = self._eval(arg.value, env, frame, False)
+            if arg.star:
+                star = True
+                args.append(value)
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            else:
+                args.append(value)
+        if found is None:
+            if not self.mro_complete:
+                raise GiveUp(f"{method}() of an unreadable base")
+            return join(*args, *kwargs.values())
+        owner, func, _ = found
+        if star:
+            args = [join(*args, *kwargs.values())] * 8
+        return self.call_method(owner, func, method, None, args, kwargs, frame.guards, frame.no_grad,
+                                frame.depth + 1, frame.stack)
+
+    def _super_start(self, call: cst.Call, frame: Frame) -> int:
+        if call.args:
+            named = _dotted(call.args[0].value)
+            for i, info in enumerate(self.mro):
+                if info.name == named:
+                    return i + 1
+        return self._mro_position(frame.owner) + 1
+
+
+def args_taint(args: Sequence[Val]) -> bool:
+    return any(_flat_taint(a) for a in args)
+
+
+def _call_origin(qual: str, args: Sequence[Val]) -> FrozenSet[str]:
+    origin: FrozenSet[str] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
+    if qual.startswith(("torch.", "F.", "numpy.", "math.")):
+        return origin or frozenset({"const"})
+    return origin | {"global"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Guard algebra
+# ---------------------------------------------------------------------------------------------
+def conjoin(guards: Tuple[Guard, ...], text: str) -> Guard:
+    """One guard standing for a conjunction (the least-known kind wins)."""
+    kinds = [g for g in guards if g.kind != ALWAYS]
+    if not kinds:
+        return Guard(ALWAYS, text)
+    if any(g.kind == NEVER for g in kinds):
+        return Guard(NEVER, text)
+    if len(kinds) == 1:
+        return kinds[0]
+    for kind in (UNKNOWN, BUILT, STATIC):
+        if any(g.kind == kind for g in kinds):
+            return Guard(UNKNOWN, text)
+    batch = [g for g in kinds if g.kind == BATCH]
+    if batch:
+        return Guard(BATCH, text, batch[0].detail)
+    return Guard(OPTIONAL, text)
+
+
+def disjoin(left: Guard, right: Guard, text: str) -> Guard:
+    if ALWAYS in (left.kind, right.kind):
+        return Guard(ALWAYS, text)
+    if left.kind == NEVER:
+        return right
+    if right.kind == NEVER:
+        return left
+    if left.kind == right.kind == BATCH:
+        return Guard(BATCH, text, left.detail)
+    return Guard(UNKNOWN, text)
+
+
+def negate(guards: Tuple[Guard, ...]) -> Guard:
+    """The guard on the other side of a test (the negation of a conjunction)."""
+    if len(guards) == 1:
+        g = guards[0]
+        text = _negated_text(g.text)
+        if g.kind == ALWAYS:
+            return Guard(NEVER, text)
+        if g.kind == NEVER:
+            return Guard(ALWAYS, text)
+        return replace(g, text=text, polarity=not g.polarity)
+    parts = [negate((g,)) for g in guards]
+    result = parts[0]
+    for part in parts[1:]:
+        result = disjoin(result, part, _negated_text(" and ".join(g.text for g in guards)))
+    return result
+
+
+def _negated_text(text: str) -> str:
+    if text.startswith("not (") and text.endswith(")"):
+        return text[5:-1]
+    if text.startswith("not ") and " " not in text[4:]:
+        return text[4:]
+    return f"not {text}" if " " not in text else f"not ({text})"

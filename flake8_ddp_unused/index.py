@@ -1,0 +1,226 @@
+"""What a file defines and imports, read from the ``ast`` tree flake8 already parsed (no extra parse).
+
+The index answers: what does a name or dotted expression refer to (``nn.Linear`` -> ``torch.nn.Linear``),
+which classes are module classes, and which methods does a class have through its readable bases.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+TORCH_MODULE = "torch.nn.Module"
+_TORCH_MODULE_SPELLINGS = {TORCH_MODULE, "torch.nn.modules.module.Module", "torch.nn.modules.Module"}
+# torch.nn containers: a subclass without its own forward runs every child (Sequential) or is not
+# called at all (ModuleList/ModuleDict), so nothing about its own attributes can be judged.
+TORCH_CONTAINERS = {
+    "torch.nn.Sequential",
+    "torch.nn.ModuleList",
+    "torch.nn.ModuleDict",
+    "torch.nn.ParameterList",
+    "torch.nn.ParameterDict",
+}
+LIGHTNING_PREFIXES = ("lightning.", "pytorch_lightning.", "lightning.pytorch.")
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    node: ast.ClassDef
+    module: "FileIndex"
+    base_names: List[str]  # qualified names of the bases, "" where the base is no plain name
+    methods: Dict[str, FunctionNode] = field(default_factory=dict)
+    properties: Dict[str, FunctionNode] = field(default_factory=dict)
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module.module_name}.{self.name}" if self.module.module_name else self.name
+
+
+def dotted_name(node: ast.AST) -> Optional[str]:
+    """``a.b.c`` for Name/Attribute chains, else None."""
+    parts: List[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class FileIndex:
+    """Imports, classes and functions of one file."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        lines: Sequence[str],
+        filename: str = "<stdin>",
+        module_name: str = "",
+        extra_module_bases: Sequence[str] = (),
+    ) -> None:
+        self.tree = tree
+        self.lines = lines
+        self.filename = filename
+        self.module_name = module_name
+        self.extra_module_bases = tuple(extra_module_bases)
+        self.aliases: Dict[str, str] = {}
+        self.classes: Dict[str, ClassInfo] = {}
+        self.functions: Dict[str, FunctionNode] = {}
+        # Other files of the project, consulted for names imported from them (set by the project).
+        self.resolve_external: Optional[Callable[[str], Optional[ClassInfo]]] = None
+        self._module_class_cache: Dict[str, Optional[str]] = {}
+        self._read_top_level()
+
+    # ---- reading -------------------------------------------------------------------------------
+    def _read_top_level(self) -> None:
+        for node in _top_level_statements(self.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.aliases[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                base = "." * (node.level or 0) + (node.module or "")
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    sep = "" if base.endswith(".") else "."
+                    self.aliases[alias.asname or alias.name] = f"{base}{sep}{alias.name}"
+            elif isinstance(node, ast.ClassDef):
+                self.classes[node.name] = self._class_info(node)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[node.name] = node
+
+    def _class_info(self, node: ast.ClassDef) -> ClassInfo:
+        bases = [self.qualify(base) or "" for base in node.bases]
+        info = ClassInfo(node.name, node, self, bases)
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                decorators = {dotted_name(d) for d in item.decorator_list}
+                if "property" in decorators or "functools.cached_property" in decorators or (
+                    "cached_property" in decorators
+                ):
+                    info.properties[item.name] = item
+                elif not any(d and d.endswith((".setter", ".deleter")) for d in decorators):
+                    info.methods[item.name] = item
+            elif isinstance(item, ast.Assign) and len(item.targets) == 1:
+                # `forward = _forward_impl` aliases a method under another name
+                target, value = item.targets[0], item.value
+                if isinstance(target, ast.Name) and isinstance(value, ast.Name) and value.id in info.methods:
+                    info.methods[target.id] = info.methods[value.id]
+        return info
+
+    # ---- names ---------------------------------------------------------------------------------
+    def qualify(self, node: ast.AST) -> Optional[str]:
+        """The qualified name an expression refers to, through the import aliases and local classes."""
+        name = dotted_name(node)
+        return self.qualify_dotted(name) if name else None
+
+    def qualify_dotted(self, name: str) -> str:
+        head, _, rest = name.partition(".")
+        if head in self.aliases:
+            full = self.aliases[head]
+        elif head in self.classes or head in self.functions:
+            full = f"{self.module_name}.{head}" if self.module_name else head
+        else:
+            full = head
+        return f"{full}.{rest}" if rest else full
+
+    def local_class(self, qualname: str) -> Optional[ClassInfo]:
+        """A class of this file or, through the project, of another file of the project."""
+        prefix = f"{self.module_name}." if self.module_name else ""
+        if qualname.startswith(prefix) and qualname[len(prefix):] in self.classes:
+            return self.classes[qualname[len(prefix):]]
+        if self.resolve_external is not None:
+            return self.resolve_external(qualname)
+        return None
+
+    # ---- module classes ------------------------------------------------------------------------
+    def module_kind(self, cls: ClassInfo, _seen: Optional[set] = None) -> Optional[str]:
+        """'module', 'lightning', 'hf' or 'container' for a module class; None for anything else."""
+        seen = _seen if _seen is not None else set()
+        key = cls.qualname + "@" + cls.module.filename
+        if key in seen:
+            return None  # inheritance cycle through aliases
+        seen.add(key)
+        for base in cls.base_names:
+            kind = self.base_kind(base, cls.module, seen)
+            if kind:
+                return kind
+        return None
+
+    def base_kind(self, base: str, owner: "FileIndex", seen: set) -> Optional[str]:
+        if not base:
+            return None
+        if base in _TORCH_MODULE_SPELLINGS or base in owner.extra_module_bases:
+            return "module"
+        if base in TORCH_CONTAINERS:
+            return "container"
+        last = base.rsplit(".", 1)[-1]
+        if base.startswith(LIGHTNING_PREFIXES) and last == "LightningModule":
+            return "lightning"
+        if base.startswith("transformers.") and last.endswith("PreTrainedModel"):
+            return "hf"
+        if base in ("fastNLP.models.BaseModel", "fastNLP.models.base_model.BaseModel"):
+            return "module"
+        parent = owner.local_class(base)
+        if parent is not None:
+            return parent.module.module_kind(parent, seen)
+        return None
+
+    def mro(self, cls: ClassInfo) -> Tuple[List[ClassInfo], bool]:
+        """Readable classes in method-resolution order, and whether every base was readable.
+
+        A simple depth-first, left-to-right order with duplicates dropped is exact for the single
+        inheritance of model code and good enough for mixins.
+        """
+        order: List[ClassInfo] = []
+        complete = True
+        seen: set = set()
+
+        def visit(info: ClassInfo) -> None:
+            nonlocal complete
+            key = (info.module.filename, info.name)
+            if key in seen:
+                return
+            seen.add(key)
+            order.append(info)
+            for base in info.base_names:
+                if base in _TORCH_MODULE_SPELLINGS or base in info.module.extra_module_bases:
+                    continue
+                if self.base_kind(base, info.module, set()) in ("lightning", "hf"):
+                    if info.module.local_class(base) is None:
+                        continue  # framework base: its methods do not touch user attributes
+                parent = info.module.local_class(base)
+                if parent is None:
+                    if base not in ("object", "typing.Generic", "abc.ABC") and not base.startswith("typing."):
+                        complete = False
+                    continue
+                visit(parent)
+
+        visit(cls)
+        return order, complete
+
+    def module_classes(self) -> Iterator[Tuple[ClassInfo, str]]:
+        for info in self.classes.values():
+            kind = self.module_kind(info)
+            if kind:
+                yield info, kind
+
+
+def _top_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Module-level statements, including those inside top-level if/try blocks (guarded imports)."""
+    stack: List[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If):
+            stack.extend(reversed(node.body + node.orelse))
+        elif isinstance(node, ast.Try):
+            stack.extend(reversed(node.body + [s for h in node.handlers for s in h.body] + node.orelse))

@@ -1,0 +1,659 @@
+"""Facts about what a module class builds in ``__init__``: its trainable attributes and its flags.
+
+Read from the ``ast`` tree (cheap; flake8 already parsed it). Judgement lives in ``rules.py``.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from .index import ClassInfo, FileIndex, FunctionNode, dotted_name
+from .torchnn import (
+    CONDITIONAL_PARAMETERS,
+    CONTAINERS,
+    KNOWN_MODEL_FACTORY_PREFIXES,
+    PARAMETER_CLASSES,
+    PARAMETER_LAYERS,
+    PARAMETERLESS_LAYERS,
+    TRANSFORMERS_MODEL_SUFFIXES,
+    torch_nn_layer,
+)
+
+# What a constructor expression builds. "none": nothing trainable; "maybe": unknown factory.
+TRAINABLE_KINDS = ("layer", "parameter", "container", "module_class", "model")
+
+
+@dataclass
+class Built:
+    kind: str  # layer | parameter | container | module_class | model | maybe | none
+    ctor: str = ""  # the callee as written, e.g. "nn.Linear"
+    frozen: bool = False
+    length: Optional[int] = None  # container length when a literal says it
+    keys: Optional[Tuple[str, ...]] = None  # ModuleDict keys when a literal says them
+
+
+@dataclass
+class TrainableAttr:
+    name: str
+    line: int
+    col: int
+    owner: str  # the class whose __init__ builds it
+    built: Built
+    built_under: Optional[str] = None  # a flag key when built only under a condition ("?" unknown)
+
+    @property
+    def frozen(self) -> bool:
+        return self.built.frozen
+
+
+@dataclass
+class Flag:
+    key: str  # the constructor argument it comes from, or "self.<name>" for a literal
+    default: Optional[str]  # source text of the default/literal value, None when unknown
+
+
+@dataclass
+class InitFacts:
+    attrs: Dict[str, TrainableAttr] = field(default_factory=dict)
+    flags: Dict[str, Flag] = field(default_factory=dict)  # self.<name> -> Flag
+    dynamic_attrs: bool = False  # setattr(self, name, ...) with a computed name
+    shared: Set[str] = field(default_factory=set)  # read while building another attribute: shared
+    reads_unknown_init: bool = False  # a base __init__ the linter cannot read
+
+
+@dataclass
+class FileFacts:
+    """One walk over the whole file: names frozen anywhere, names read from outside their class."""
+
+    frozen_names: Set[str] = field(default_factory=set)
+    frozen_classes: Set[str] = field(default_factory=set)
+    external_reads: Set[str] = field(default_factory=set)
+
+
+_FALSY = {"False", "None", "0", "0.0", "''", '""'}
+
+
+def _is_false(node: Optional[ast.AST]) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def file_facts(tree: ast.AST) -> FileFacts:
+    facts = FileFacts()
+
+    def walk(node: ast.AST, cls: Optional[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            child_cls = child.name if isinstance(child, ast.ClassDef) else cls
+            _note(child, cls)
+            walk(child, child_cls)
+
+    def _note(node: ast.AST, cls: Optional[str]) -> None:
+        if isinstance(node, ast.Attribute):
+            if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+                facts.external_reads.add(node.attr)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "requires_grad_":
+                arg = node.args[0] if node.args else next(
+                    (k.value for k in node.keywords if k.arg == "requires_grad"), None
+                )
+                if _is_false(arg):
+                    _freeze(node.func.value, cls)
+        if isinstance(node, ast.Call):
+            callee = dotted_name(node.func) or ""
+            last = callee.rsplit(".", 1)[-1].lower()
+            if "freeze" in last and "unfreeze" not in last:
+                for arg in node.args:
+                    _freeze(arg, cls)
+        elif isinstance(node, ast.Assign) and _is_false(node.value):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+                    _freeze(target.value, cls, partial_ok=True)
+        elif isinstance(node, (ast.For, ast.comprehension)):
+            # for p in self.x.parameters(): p.requires_grad = False
+            it = node.iter
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in (
+                "parameters",
+                "named_parameters",
+            ):
+                body = node.body if isinstance(node, ast.For) else []
+                if any(_sets_requires_grad_false(stmt) for stmt in body):
+                    _freeze(it.func.value, cls)
+
+    def _freeze(target: ast.AST, cls: Optional[str], partial_ok: bool = False) -> None:
+        chain = dotted_name(target)
+        if chain is None:
+            if isinstance(target, ast.Subscript):
+                _freeze(target.value, cls, partial_ok)
+            return
+        parts = chain.split(".")
+        if parts == ["self"]:
+            if cls:
+                facts.frozen_classes.add(cls)
+            return
+        # self.x / model.x / self.x.weight: every attribute name on the chain may be frozen (partly)
+        facts.frozen_names.update(parts[1:])
+
+    walk(tree, None)
+    return facts
+
+
+def _sets_requires_grad_false(stmt: ast.stmt) -> bool:
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Assign) and _is_false(node.value):
+            if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in node.targets):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "requires_grad_" and node.args and _is_false(node.args[0]):
+                return True
+    return False
+
+
+class InitCollector:
+    """Walks ``__init__`` (and the self-methods and base ``__init__``s it calls) of one class."""
+
+    def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], mro_complete: bool = True) -> None:
+        self.index = index
+        self.cls = cls
+        self.mro = mro
+        self.mro_complete = mro_complete
+        self._flag_assignments: Set[str] = set()
+        self.facts = InitFacts()
+        self._visited: Set[Tuple[str, int]] = set()
+
+    def collect(self) -> InitFacts:
+        init = self._lookup("__init__", 0)
+        if init is not None:
+            owner, func = init
+            self._walk_function(owner, func, {})
+        elif not self.mro_complete:
+            self.facts.reads_unknown_init = True
+        return self.facts
+
+    # ---- method lookup through the readable MRO ----
+    def _lookup(self, name: str, start: int) -> Optional[Tuple[ClassInfo, FunctionNode]]:
+        for info in self.mro[start:]:
+            if name in info.methods:
+                return info, info.methods[name]
+        return None
+
+    def _walk_function(self, owner: ClassInfo, func: FunctionNode, arg_flags: Dict[str, str]) -> None:
+        key = (owner.module.filename, func.lineno)
+        if key in self._visited or len(self._visited) > 200:
+            return
+        self._visited.add(key)
+        defaults = _param_defaults(func)
+        local: Dict[str, Built] = {}
+        self._walk_block(owner, func.body, defaults, local, None)
+
+    def _walk_block(
+        self,
+        owner: ClassInfo,
+        body: List[ast.stmt],
+        defaults: Dict[str, Optional[str]],
+        local: Dict[str, Built],
+        under: Optional[str],
+    ) -> None:
+        for stmt in body:
+            self._walk_stmt(owner, stmt, defaults, local, under)
+
+    def _walk_stmt(
+        self,
+        owner: ClassInfo,
+        stmt: ast.stmt,
+        defaults: Dict[str, Optional[str]],
+        local: Dict[str, Built],
+        under: Optional[str],
+    ) -> None:
+        if isinstance(stmt, ast.If):
+            key = self._flag_key(stmt.test, defaults) or "?"
+            cond = under or key
+            self._walk_block(owner, stmt.body, defaults, local, cond)
+            self._walk_block(owner, stmt.orelse, defaults, local, under or "?")
+            return
+        if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+            before = {name: id(built) for name, built in local.items()}
+            self._walk_block(owner, stmt.body, defaults, local, under)
+            self._walk_block(owner, stmt.orelse, defaults, local, under)
+            for name, built in local.items():
+                if before.get(name) != id(built):
+                    built.length = None  # built in a loop: how many items is not known
+            return
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            self._walk_block(owner, stmt.body, defaults, local, under)
+            return
+        if isinstance(stmt, ast.Try):
+            for block in (stmt.body, stmt.orelse, stmt.finalbody):
+                self._walk_block(owner, block, defaults, local, under)
+            for handler in stmt.handlers:
+                self._walk_block(owner, handler.body, defaults, local, "?")
+            return
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            if value is None:
+                return
+            for target in targets:
+                self._assign(owner, stmt, target, value, defaults, local, under)
+            return
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            self._call_stmt(owner, stmt, stmt.value, defaults, local, under)
+
+    def _assign(
+        self,
+        owner: ClassInfo,
+        stmt: ast.stmt,
+        target: ast.expr,
+        value: ast.expr,
+        defaults: Dict[str, Optional[str]],
+        local: Dict[str, Built],
+        under: Optional[str],
+    ) -> None:
+        if isinstance(target, ast.Name):
+            local[target.id] = self.classify(value, defaults, local)
+            return
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                if isinstance(elt, ast.Name):
+                    local.pop(elt.id, None)
+            return
+        if isinstance(target, ast.Attribute) and _self_chain_root(target.value):
+            # self.decoder.weight = self.embed.weight: weight tying shares the right-hand side
+            self.facts.shared.update(_shared_reads(value))
+            return
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+            return
+        if target.value.id != "self":
+            return
+        name = target.attr
+        self.facts.shared.update(_shared_reads(value))
+        self._note_flag(name, value, defaults)
+        built_under = under
+        if isinstance(value, ast.IfExp):
+            built_under = under or self._flag_key(value.test, defaults) or "?"
+        built = self.classify(value, defaults, local)
+        if built.kind == "none":
+            if name in self.facts.attrs and not _is_none(value):
+                # reassigned to something we do not know: stop judging it
+                del self.facts.attrs[name]
+            return
+        previous = self.facts.attrs.get(name)
+        if previous is not None and previous.built_under is None and built_under is not None:
+            built_under = None  # built unconditionally earlier
+        self.facts.attrs[name] = TrainableAttr(
+            name, stmt.lineno, stmt.col_offset, owner.name, built, built_under
+        )
+
+    def _call_stmt(
+        self,
+        owner: ClassInfo,
+        stmt: ast.stmt,
+        call: ast.Call,
+        defaults: Dict[str, Optional[str]],
+        local: Dict[str, Built],
+        under: Optional[str],
+    ) -> None:
+        func = call.func
+        callee = dotted_name(func) or ""
+        # super().__init__(...) / Base.__init__(self, ...)
+        if isinstance(func, ast.Attribute) and func.attr == "__init__":
+            start = self._super_start(func.value, owner)
+            if start is None:
+                return
+            found = self._lookup("__init__", start)
+            if found is not None:
+                self._walk_function(found[0], found[1], {})
+            else:
+                self.facts.reads_unknown_init = not self.mro_complete
+            return
+        if callee.startswith("self.") and callee.count(".") == 1:
+            method = callee.split(".")[1]
+            if method in ("register_parameter", "add_module", "register_module") and len(call.args) >= 2:
+                name_node = call.args[0]
+                if isinstance(name_node, ast.Constant) and isinstance(name_node.value, str):
+                    self._assign(owner, stmt, ast.Attribute(ast.Name("self"), name_node.value), call.args[1],
+                                 defaults, local, under)
+                else:
+                    self.facts.dynamic_attrs = True
+                return
+            found = self._lookup(method, 0)
+            if found is not None:
+                self._walk_function(found[0], found[1], {})
+            return
+        if callee == "setattr" and len(call.args) >= 3:
+            obj, name_node, value = call.args[:3]
+            if isinstance(obj, ast.Name) and obj.id == "self":
+                if isinstance(name_node, ast.Constant) and isinstance(name_node.value, str):
+                    self._assign(owner, stmt, ast.Attribute(ast.Name("self"), name_node.value), value,
+                                 defaults, local, under)
+                else:
+                    self.facts.dynamic_attrs = True
+            return
+        # local list building for containers: layers.append(Block()) / layers.extend([...])
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in (
+            "append",
+            "extend",
+            "insert",
+        ):
+            var = func.value.id
+            if var in local and call.args:
+                item = call.args[-1]
+                built = self.classify(item, defaults, local)
+                merged = _merge_contents(local[var], built)
+                if func.attr == "extend":
+                    merged.length = None
+                local[var] = merged
+            return
+        # self.layers.append(Block()) / self.features.add_module("x", m)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
+            holder = func.value
+            if isinstance(holder.value, ast.Name) and holder.value.id == "self" and func.attr in (
+                "append",
+                "extend",
+                "add_module",
+                "insert",
+                "update",
+            ):
+                attr = self.facts.attrs.get(holder.attr)
+                if attr is not None and attr.built.kind == "container":
+                    attr.built.length = None
+                    attr.built.keys = None
+                elif attr is None and call.args:
+                    built = self.classify(call.args[-1], defaults, local)
+                    if built.kind in TRAINABLE_KINDS and holder.attr not in self.facts.attrs:
+                        pass  # container created outside what we read; leave it unjudged
+
+    def _super_start(self, node: ast.expr, owner: ClassInfo) -> Optional[int]:
+        """Where the MRO search starts for super().__init__ / Base.__init__(self)."""
+        positions = [i for i, info in enumerate(self.mro) if info is owner]
+        here = positions[0] if positions else 0
+        if isinstance(node, ast.Call) and dotted_name(node.func) == "super":
+            if node.args:
+                named = dotted_name(node.args[0])
+                for i, info in enumerate(self.mro):
+                    if info.name == named:
+                        return i + 1
+            return here + 1
+        base = owner.module.qualify(node)
+        if base:
+            target = owner.module.local_class(base)
+            if target is not None:
+                for i, info in enumerate(self.mro):
+                    if info is target:
+                        return i
+        return None
+
+    # ---- flags ----
+    def _flag_key(self, test: ast.expr, defaults: Dict[str, Optional[str]]) -> Optional[str]:
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self._flag_key(test.operand, defaults)
+            return f"not {inner}" if inner else None
+        if isinstance(test, ast.Name) and test.id in defaults:
+            return test.id
+        if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
+            flag = self.facts.flags.get(test.attr)
+            return flag.key if flag else f"self.{test.attr}"
+        return None
+
+    def _note_flag(self, name: str, value: ast.expr, defaults: Dict[str, Optional[str]]) -> None:
+        if name in self._flag_assignments:
+            if name in self.facts.flags:
+                self.facts.flags[name] = Flag(self.facts.flags[name].key, None)  # set twice: no one default
+            return
+        self._flag_assignments.add(name)
+        if isinstance(value, ast.Name) and value.id in defaults:
+            self.facts.flags[name] = Flag(value.id, defaults[value.id])
+        elif isinstance(value, ast.Constant) and isinstance(value.value, (bool, int, type(None))):
+            self.facts.flags[name] = Flag(f"self.{name}", repr(value.value))
+        elif name in self.facts.flags:
+            self.facts.flags[name] = Flag(f"self.{name}", None)
+
+    # ---- what an expression builds ----
+    def classify(self, value: ast.expr, defaults: Dict[str, Optional[str]], local: Dict[str, Built]) -> Built:
+        if isinstance(value, ast.IfExp):
+            a = self.classify(value.body, defaults, local)
+            b = self.classify(value.orelse, defaults, local)
+            return a if a.kind in TRAINABLE_KINDS or b.kind == "none" else b
+        if isinstance(value, ast.Name):
+            return local.get(value.id, Built("none"))
+        if isinstance(value, (ast.List, ast.Tuple)):
+            contents = Built("none", length=len(value.elts))
+            for elt in value.elts:
+                contents = _merge_contents(contents, self.classify(elt, defaults, local))
+            contents.length = len(value.elts) if not any(isinstance(e, ast.Starred) for e in value.elts) else None
+            return contents
+        if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+            inner = self.classify(value.elt, defaults, local)
+            return Built(inner.kind, inner.ctor, inner.frozen)
+        if isinstance(value, ast.Dict):
+            contents = Built("none")
+            for item in value.values:
+                contents = _merge_contents(contents, self.classify(item, defaults, local))
+            keys = [k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            if len(keys) == len(value.keys):
+                contents.keys = tuple(keys)
+            return contents
+        if isinstance(value, ast.DictComp):
+            return self.classify(value.value, defaults, local)
+        if not isinstance(value, ast.Call):
+            return Built("none")
+        func = value.func
+        # chained calls on a module: nn.Linear(...).to(device) / .requires_grad_(False) / .cuda()
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            inner = self.classify(func.value, defaults, local)
+            if inner.kind != "none" and func.attr in ("to", "cuda", "cpu", "float", "half", "double", "bfloat16",
+                                                       "train", "eval", "type", "requires_grad_"):
+                if func.attr == "requires_grad_":
+                    arg = value.args[0] if value.args else next(
+                        (k.value for k in value.keywords if k.arg == "requires_grad"), None)
+                    inner.frozen = _is_false(arg)
+                return inner
+        callee_text = dotted_name(func) or ""
+        qual = self.cls.module.qualify(func) or ""
+        if not qual:
+            return Built("none")
+        if qual in PARAMETER_CLASSES or qual == "torch.nn.parameter.Parameter":
+            frozen = any(k.arg == "requires_grad" and _is_false(k.value) for k in value.keywords) or (
+                len(value.args) >= 2 and _is_false(value.args[1])
+            )
+            return Built("parameter", callee_text, frozen)
+        layer = torch_nn_layer(qual)
+        if layer:
+            if layer in CONTAINERS:
+                contents = Built("none")
+                items: List[ast.expr] = []
+                for arg in value.args:
+                    items.append(arg.value if isinstance(arg, ast.Starred) else arg)
+                for item in items:
+                    contents = _merge_contents(contents, self.classify(item, defaults, local))
+                length: Optional[int] = None
+                keys: Optional[Tuple[str, ...]] = None
+                if layer == "Sequential":
+                    starred = any(isinstance(a, ast.Starred) for a in value.args)
+                    if not starred:
+                        length = len(value.args)
+                    elif len(items) == 1:
+                        length = contents.length
+                elif len(items) == 1:
+                    length, keys = contents.length, contents.keys
+                elif not items:
+                    length = 0
+                if contents.kind == "none" and not items:
+                    return Built("none")
+                kind = "container" if contents.kind in TRAINABLE_KINDS or contents.kind == "maybe" else "none"
+                if contents.kind == "maybe" and not contents.ctor:
+                    kind = "container"
+                if kind == "none":
+                    return Built("none")
+                return Built("container", callee_text, contents.frozen, length, keys)
+            if layer in PARAMETERLESS_LAYERS or layer in ("Module",):
+                return Built("none")
+            if layer in CONDITIONAL_PARAMETERS:
+                keyword, position, default = CONDITIONAL_PARAMETERS[layer]
+                flag = next((k.value for k in value.keywords if k.arg == keyword), None)
+                if flag is None and len(value.args) > position:
+                    flag = value.args[position]
+                if flag is None:
+                    return Built("layer", callee_text) if default else Built("none")
+                if isinstance(flag, ast.Constant):
+                    return Built("layer", callee_text) if flag.value else Built("none")
+                return Built("maybe", callee_text)
+            if layer == "Embedding" or layer == "EmbeddingBag":
+                return Built("layer", callee_text)
+            if layer in PARAMETER_LAYERS:
+                return Built("layer", callee_text)
+            if qual.endswith(".from_pretrained") and ".Embedding" in qual:
+                freeze = next((k.value for k in value.keywords if k.arg == "freeze"), None)
+                if freeze is None and len(value.args) > 1:
+                    freeze = value.args[1]
+                frozen = freeze is None or not (isinstance(freeze, ast.Constant) and freeze.value is False)
+                return Built("layer", callee_text, frozen=frozen)
+            return Built("maybe", callee_text)
+        target = self.cls.module.local_class(qual)
+        if target is not None:
+            if target.module.module_kind(target):
+                if not self._class_has_parameters(target):
+                    return Built("none")
+                return Built("module_class", callee_text)
+            return Built("none")
+        if qual.startswith(KNOWN_MODEL_FACTORY_PREFIXES) or (
+            qual.startswith("transformers.") and qual.endswith(TRANSFORMERS_MODEL_SUFFIXES)
+            and "Model" in qual and "Tokenizer" not in qual and "Config" not in qual
+            and "Processor" not in qual
+        ):
+            return Built("model", callee_text)
+        if callee_text.startswith("self.") and callee_text.count(".") == 1:
+            found = self._lookup(callee_text[5:], 0)
+            if found is not None:
+                return self._returned(found[0], found[1])
+        return Built("maybe", callee_text) if looks_like_module_factory(callee_text, qual) else Built("none")
+
+    def _returned(self, owner: ClassInfo, func: FunctionNode) -> Built:
+        """What a builder method such as torchvision's ``_make_layer`` returns."""
+        key = (owner.module.filename, -func.lineno)
+        if key in self._visited:
+            return Built("maybe", func.name)
+        self._visited.add(key)
+        local: Dict[str, Built] = {}
+        defaults = _param_defaults(func)
+        result = Built("none")
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                local[node.targets[0].id] = self.classify(node.value, defaults, local)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                call = node.value
+                if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and (
+                    call.func.attr in ("append", "extend") and call.func.value.id in local and call.args
+                ):
+                    local[call.func.value.id] = _merge_contents(
+                        local[call.func.value.id], self.classify(call.args[-1], defaults, local))
+            elif isinstance(node, ast.Return) and node.value is not None:
+                built = self.classify(node.value, defaults, local)
+                if built.kind in TRAINABLE_KINDS:
+                    return built
+                if built.kind == "maybe":
+                    result = built
+        return result if result.kind != "none" else Built("maybe", f"self.{func.name}")
+
+    def _class_has_parameters(self, target: ClassInfo) -> bool:
+        """True unless the class is known to own no trainable state (a custom activation, say)."""
+        key = (target.module.filename, target.name)
+        if key in _HAS_PARAMETERS_IN_PROGRESS or len(_HAS_PARAMETERS_IN_PROGRESS) > 16:
+            return True  # a class that contains itself (DLA trees), or a very deep chain
+        mro, complete = target.module.mro(target)
+        if not complete:
+            return True
+        _HAS_PARAMETERS_IN_PROGRESS.add(key)
+        try:
+            facts = InitCollector(target.module, target, mro, complete).collect()
+        finally:
+            _HAS_PARAMETERS_IN_PROGRESS.discard(key)
+        if facts.dynamic_attrs or facts.reads_unknown_init:
+            return True
+        return any(a.built.kind != "none" for a in facts.attrs.values())
+
+
+_HAS_PARAMETERS_IN_PROGRESS: Set[Tuple[str, str]] = set()
+
+
+def _merge_contents(a: Built, b: Built) -> Built:
+    order = {"none": 0, "maybe": 1, "layer": 2, "parameter": 2, "container": 2, "module_class": 2, "model": 2}
+    best = a if order.get(a.kind, 0) >= order.get(b.kind, 0) else b
+    merged = Built(best.kind, best.ctor, a.frozen and b.frozen if a.kind != "none" else b.frozen)
+    merged.length = (a.length or 0) + 1 if a.length is not None else None
+    return merged
+
+
+def _shared_reads(value: ast.expr) -> Set[str]:
+    """Attributes whose module or parameters go into another attribute: ``Block(shared=self.cpe)``,
+    ``self.decoder.weight = self.embed.weight``; not ``nn.Linear(self.fc1.out_features, 2)``."""
+    shared: Set[str] = set()
+    parents: Dict[int, ast.AST] = {}
+    for node in ast.walk(value):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    for node in ast.walk(value):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            parent = parents.get(id(node))
+            if not isinstance(parent, ast.Attribute) or "weight" in parent.attr or parent.attr == "bias":
+                if not (isinstance(parent, ast.Call) and parent.func is node):
+                    shared.add(node.attr)
+    return shared
+
+
+def _self_chain_root(node: ast.expr) -> bool:
+    """True for self.a / self.a.b (an attribute chain rooted at self, at least one attribute deep)."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _param_defaults(func: FunctionNode) -> Dict[str, Optional[str]]:
+    """Parameter name -> source text of its default (None when it has no literal default)."""
+    args = func.args
+    positional = args.posonlyargs + args.args
+    defaults: Dict[str, Optional[str]] = {a.arg: None for a in positional + args.kwonlyargs}
+    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+        defaults[arg.arg] = _literal_text(default)
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        if default is not None:
+            defaults[arg.arg] = _literal_text(default)
+    defaults.pop("self", None)
+    return defaults
+
+
+def _literal_text(node: ast.expr) -> Optional[str]:
+    if isinstance(node, ast.Constant):
+        return repr(node.value)
+    return None
+
+
+def falsy_default(flag: Flag) -> bool:
+    return flag.default in _FALSY
+
+
+
+_FACTORY_NOUNS = {"layer", "block", "norm", "module", "model", "encoder", "decoder", "head", "net", "backbone",
+                  "neck", "embed", "embedding", "conv", "attn", "attention", "mlp", "classifier", "stem", "branch"}
+_FACTORY_VERBS = {"build", "create"}
+_NOT_MODULE_ROOTS = {"collections", "typing", "pathlib", "dataclasses", "enum", "functools", "itertools",
+                     "numpy", "re", "math", "os", "sys", "logging", "warnings", "copy", "json"}
+
+
+def looks_like_module_factory(callee: str, qualname: str = "") -> bool:
+    """A call the linter cannot resolve that probably returns a module: a class-like name
+    (``Block(...)``, ``BoxCoder(...)``) or a builder (``build_neck(cfg)``, ``norm_layer(dim)``).
+    Builtins, the standard library and helpers such as ``_make_divisible`` are not."""
+    last = callee.rsplit(".", 1)[-1]
+    if not last or last in vars(builtins) or qualname.split(".")[0] in _NOT_MODULE_ROOTS:
+        return False
+    if last[:1].isupper() and not last.isupper():
+        return True
+    tokens = set(last.lower().strip("_").split("_"))
+    return bool(tokens & _FACTORY_NOUNS) or bool(tokens & _FACTORY_VERBS)

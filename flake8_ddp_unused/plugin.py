@@ -1,0 +1,89 @@
+"""The flake8 adapter: thin on purpose. It never raises out of ``run()`` (that would abort flake8)."""
+from __future__ import annotations
+
+import argparse
+import ast
+from typing import Any, ClassVar, Iterator, List, Sequence, Tuple
+
+from . import __version__
+from .analyzer import Settings, analyze_tree
+from .registry import all_rules, default_off_codes, rules_by_code
+
+# A file that mentions none of these cannot hold a module class or a launch site we can judge.
+MARKERS = ("torch", "nn.", "Module", "Lightning", "PreTrainedModel", "Trainer", "DistributedDataParallel",
+           "Accelerator", "fastNLP", "create_ddp_model", "find_unused_parameters", "class ")
+
+
+class DDPChecker:
+    name = "flake8-ddp-unused"
+    version = __version__
+
+    enabled: ClassVar[bool] = True
+    settings: ClassVar[Settings] = Settings()
+
+    def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str = "<stdin>") -> None:
+        self.tree = tree
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        manager.add_option(
+            "--ddp-entry-points", default="", parse_from_config=True, comma_separated_list=True,
+            help="Extra method names that start a training step (tried before training_step, train_step, "
+                 "forward). Example: compute_loss,shared_step",
+        )
+        manager.add_option(
+            "--ddp-module-bases", default="", parse_from_config=True, comma_separated_list=True,
+            help="Extra qualified base classes that make a class an nn.Module. Example: mylib.nn.BaseModel",
+        )
+        manager.add_option(
+            "--ddp-trainer-calls", default="", parse_from_config=True, comma_separated_list=True,
+            help="Extra qualified calls that launch DDP training with the model as first argument. "
+                 "Example: mylib.launch.wrap_ddp",
+        )
+        manager.extend_default_ignore(list(default_off_codes()))
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.settings = Settings(
+            entry_points=tuple(_names(getattr(options, "ddp_entry_points", ()))),
+            module_bases=tuple(_names(getattr(options, "ddp_module_bases", ()))),
+            trainer_calls=tuple(_names(getattr(options, "ddp_trainer_calls", ()))),
+        )
+        cls.enabled = _any_code_selected(options)
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        if not self.enabled:
+            return
+        try:
+            if not any(marker in line for line in self.lines for marker in MARKERS):
+                return
+            if not isinstance(self.tree, ast.Module):
+                return
+            findings = analyze_tree(self.tree, self.lines, self.filename, self.settings)
+        except Exception as error:  # noqa: BLE001 - a plugin exception aborts the whole flake8 run
+            message = rules_by_code()["DDP999"].message.format(error=f"{type(error).__name__}: {error}"[:200])
+            yield 1, 0, f"DDP999 {message}", type(self)
+            return
+        for finding in findings:
+            yield finding.line, finding.col, finding.text, type(self)
+
+
+def _names(value: Any) -> List[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [v.strip() for v in value if v and v.strip()]
+
+
+def _any_code_selected(options: argparse.Namespace) -> bool:
+    """False when the user's --select/--ignore switch every DDP code off: then we cost nothing."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        engine = DecisionEngine(options)
+        return any(engine.decision_for(rule.code) is Decision.Selected for rule in all_rules())
+    except Exception:  # noqa: BLE001 - an unexpected flake8 version: stay on
+        return True

@@ -1,0 +1,251 @@
+"""The one table of codes: message templates, defaults and documentation.
+
+Everything user-visible about a code comes from here: the flake8 message, whether the code is on by
+default, ``docs/rules.md`` (generated, a test fails when it is stale) and ``explain CODE``.
+Codes: DDP0xx definite model findings, DDP1xx likely model findings, DDP2xx launch sites,
+DDP9xx off by default (enabled with ``--extend-select``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Tuple
+
+REDUCTION_ERROR = "Expected to have finished reduction in the prior iteration before starting a new one"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    message: str  # str.format template; fields are supplied by the rule that reports
+    summary: str  # one line: what it does
+    why: str
+    example: str
+    use_instead: str
+    known_limits: str = ""
+    options: str = ""
+    fix_safety: str = "No autofix."
+    default_on: bool = True
+    fixable: bool = False
+    extra: Dict[str, str] = field(default_factory=dict)
+
+
+_FIXES = (
+    "Ways out, best first: make the output reach the loss, delete the attribute, or freeze it with "
+    "`requires_grad_(False)`; if the unused set is genuinely dynamic, tolerate it at the launch site with "
+    "your framework's flag (`find_unused_parameters=True` for `DistributedDataParallel`, "
+    '`strategy="ddp_find_unused_parameters_true"` for Lightning, '
+    '`torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}` for the fastNLP Trainer, '
+    "`ddp_find_unused_parameters=True` for HF `TrainingArguments`, "
+    "`DistributedDataParallelKwargs(find_unused_parameters=True)` for accelerate). "
+    "That flag costs an extra graph traversal every iteration."
+)
+
+MODEL_RULES: Tuple[Rule, ...] = (
+    Rule(
+        code="DDP001",
+        name="unused-submodule",
+        message="{attr} in {cls} is never used by {entry}, so its parameters get no gradient and DDP stops "
+        "with 'Expected to have finished reduction'; use it, delete it, freeze it with "
+        "requires_grad_(False), or {fix}",
+        summary="Trainable state built in `__init__` that the training entry point never reaches.",
+        why="DDP registers every parameter with `requires_grad=True` and waits for its gradient. A "
+        "submodule or `nn.Parameter` that `forward` (or `training_step`/`train_step`) never uses gets "
+        "no gradient, and the next iteration raises `RuntimeError: " + REDUCTION_ERROR + "`. "
+        "It is also dead weight in the optimizer. " + _FIXES,
+        example="""class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(16, 16)
+        self.pooler = nn.Linear(16, 16)  # DDP001
+        self.layers = nn.ModuleList([nn.Linear(16, 16) for _ in range(4)])  # DDP001: self.layers[-1]
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = layer(x)
+        return self.encoder(x)""",
+        use_instead="""class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(16, 16)
+        self.pooler = nn.Linear(16, 16).requires_grad_(False)  # kept for checkpoints, frozen
+        self.layers = nn.ModuleList([nn.Linear(16, 16) for _ in range(3)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.encoder(x)""",
+        known_limits="Silent when usage cannot be decided statically: `getattr(self, name)`, "
+        "`self.children()`/`modules()`/`parameters()`/`_modules` in the training path, `self` handed to "
+        "unknown code, a base class the linter cannot read, or an attribute of the same name read "
+        "from outside the class in the same file (`model.pooler(...)`). Attributes built by unknown "
+        "factories (`build_encoder(cfg)`, `norm_layer(dim)`) are reported only by the opt-in DDP902. "
+        "Code outside the linted project (a training script that calls `model.pooler` directly) is not seen.",
+        options="`--ddp-entry-points`, `--ddp-module-bases`.",
+    ),
+    Rule(
+        code="DDP002",
+        name="used-only-when-not-training",
+        message="{attr} in {cls} is used only when not training ({guard}), and DDP always trains with "
+        "self.training True, so it gets no gradient; move it out of the eval-only branch, freeze it, or {fix}",
+        summary="A submodule used only on the eval path (`if not self.training:` or the `else` of "
+        "`if self.training:`).",
+        why="DDP training runs with `self.training == True` in every iteration, so a module used only "
+        "when `self.training` is False never gets a gradient during training. " + _FIXES,
+        example="""    def forward(self, x):
+        if self.training:
+            return self.backbone(x)
+        return self.refiner(self.backbone(x))  # self.refiner: DDP002""",
+        use_instead="""    def forward(self, x):
+        h = self.backbone(x)
+        return self.refiner(h)  # or freeze self.refiner during training""",
+        known_limits="A module switched to training mode only for some steps by hand (`m.train()` on "
+        "a submodule) is not followed.",
+    ),
+    Rule(
+        code="DDP003",
+        name="used-without-autograd",
+        message="{attr} in {cls} is used only {how}, so its parameters get no gradient under DDP; freeze "
+        "it with requires_grad_(False) if that is intended, let the gradient flow, or {fix}",
+        summary="A trainable submodule used only under `torch.no_grad()`/`torch.inference_mode()`, or "
+        "whose output is only used after `.detach()`, `.item()`, `.argmax()` or `.numpy()`.",
+        why="A module run without autograd, or whose output is detached, takes no part in the backward "
+        "pass: its parameters stay without gradient while DDP waits for them. The usual intent is a "
+        "frozen teacher or backbone, which should then say so with `requires_grad_(False)` (DDP skips "
+        "frozen parameters). " + _FIXES,
+        example="""        with torch.no_grad():
+            soft = self.teacher(x)  # self.teacher: DDP003 (not frozen)
+        return self.student(x), soft""",
+        use_instead="""        # in __init__: self.teacher.requires_grad_(False)
+        with torch.no_grad():
+            soft = self.teacher(x)""",
+        known_limits="Freezing done outside the linted file (in a training script) is not seen; "
+        "freezing by a helper whose name contains 'freeze' is trusted.",
+    ),
+    Rule(
+        code="DDP004",
+        name="output-never-reaches-loss",
+        message="{attr} in {cls} runs in {entry} but its output {where}, so it gets no gradient under DDP; "
+        "add it to the loss, delete it, or {fix}",
+        summary="A submodule whose output is computed but never reaches what the entry point returns "
+        "(or the `loss` entry where the entry point defines the loss).",
+        why="Running a module is not enough: it gets a gradient only if its output reaches the loss "
+        "that `backward()` starts from. An auxiliary head computed and dropped, or returned only beside "
+        "the loss of a `training_step`/`train_step`/`{'loss': ...}` result, gets none. " + _FIXES,
+        example="""    def forward(self, x):
+        h = self.body(x)
+        aux = self.aux_head(h)  # self.aux_head: DDP004
+        return self.head(h)""",
+        use_instead="""    def forward(self, x):
+        h = self.body(x)
+        return self.head(h), self.aux_head(h)  # and put both in the loss""",
+        known_limits="When the output goes where the data flow is lost (stored on `self`, handed to "
+        "unknown code whose result is discarded), the rule stays silent. A forward that returns several "
+        "outputs is judged by the training code that consumes them (DDP203).",
+    ),
+    Rule(
+        code="DDP101",
+        name="used-only-on-some-batches",
+        message="{attr} in {cls} is used only when {guard}, which changes from batch to batch ({kind}), "
+        "so in some iterations it gets no gradient and DDP stops; {fix}",
+        summary="A submodule used only under a condition that changes between iterations: data values, "
+        "randomness (layer-drop), task or mode arguments, the process rank.",
+        why="DDP needs the same parameters to get gradients in every iteration on every rank. Layer-drop, "
+        "top-1 mixture-of-experts routing, early exits and multi-task heads selected per batch all leave "
+        "some parameters without gradient in some iterations. `static_graph=True` does not help either: "
+        "the used set changes. " + _FIXES,
+        example="""        for layer in self.layers:
+            if self.training and random.random() < self.drop:
+                continue  # self.layers: DDP101
+            x = layer(x)""",
+        use_instead="""        # keep layer-drop and launch with find_unused_parameters=True,
+        # or drop residual branches by scaling (DropPath/StochasticDepth) instead of skipping modules""",
+        known_limits="Conditions on shapes, `isinstance`, configuration objects (`self.cfg.x`) and "
+        "unknown calls are not judged. Loops are assumed to run at least once.",
+    ),
+    Rule(
+        code="DDP102",
+        name="built-always-used-under-flag",
+        message="{attr} in {cls} is built unconditionally but used only when {guard}, which defaults to "
+        "{default}; with that default it gets no gradient under DDP; build it only under the same flag, "
+        "or {fix}",
+        summary="A submodule built in every configuration but used only when a constructor flag is on, "
+        "while the flag's default is off.",
+        why="With the default configuration the module is registered (DDP waits for its gradient) but "
+        "never run. Building it under the same flag (`self.aux = Head() if use_aux else None`) removes "
+        "the parameters from the configurations that do not use them. " + _FIXES,
+        example="""    def __init__(self, use_aux=False):
+        ...
+        self.use_aux = use_aux
+        self.aux = nn.Linear(8, 2)  # DDP102
+
+    def forward(self, x):
+        out = self.head(x)
+        if self.use_aux:
+            out = out + self.aux(x)
+        return out""",
+        use_instead="""        self.aux = nn.Linear(8, 2) if use_aux else None""",
+        known_limits="Only flags stored from a constructor argument or a literal in `__init__` and never "
+        "reassigned elsewhere in the class are judged; flags inside config objects are not.",
+    ),
+    Rule(
+        code="DDP901",
+        name="used-only-with-optional-argument",
+        message="{attr} in {cls} is used only when {guard}; if a training batch can lack that argument, "
+        "it gets no gradient under DDP; {fix}",
+        summary="(Off by default.) A submodule used only when an optional argument of the entry point is "
+        "given (`if labels is not None`, `if return_aux:`).",
+        why="Whether an optional argument is passed is usually the same in every training iteration, so "
+        "this is often fine; but a data loader whose batches sometimes lack the key (or fastNLP's "
+        "automatic argument matching, which silently uses the default when the batch has no such "
+        "field) switches the branch off. Too uncertain to be on by default: enable it with "
+        "`--extend-select DDP901`. " + _FIXES,
+        example="""    def forward(self, x, labels=None):
+        out = self.body(x)
+        if labels is not None:
+            out = out + self.label_proj(labels)  # self.label_proj: DDP901
+        return out""",
+        use_instead="""        # make sure every training batch carries `labels`, or tolerate it with the framework flag""",
+        default_on=False,
+    ),
+    Rule(
+        code="DDP902",
+        name="unused-factory-attribute",
+        message="{attr} in {cls} is built by {factory}(...) and never used by {entry}; if it owns parameters "
+        "they get no gradient under DDP; use it, delete it, freeze it, or {fix}",
+        summary="(Off by default.) Like DDP001, for attributes built by a call the linter cannot classify "
+        "(`build_encoder(cfg)`, `norm_layer(dim)`).",
+        why="Factories usually return modules with parameters, but they also return tokenizers, metrics, "
+        "losses and configs, which are harmless. On real model zoos this guess is wrong too often to be "
+        "on by default; enable it with `--extend-select DDP902` for your own code. " + _FIXES,
+        example="""        self.neck = build_neck(cfg)  # DDP902 when forward never uses it""",
+        use_instead="""        # use self.neck in forward, or do not build it""",
+        default_on=False,
+    ),
+    Rule(
+        code="DDP999",
+        name="internal-error",
+        message="flake8-ddp-unused could not analyse this file ({error}); please report it",
+        summary="(Off by default.) The analysis failed on this file; no finding is reported for it.",
+        why="A linter must never abort a flake8 run. Internal failures are swallowed; enable this code "
+        "to see them.",
+        example="",
+        use_instead="",
+        default_on=False,
+    ),
+)
+
+
+def all_rules() -> Tuple[Rule, ...]:
+    """Every rule, model rules first, then launch-site rules (imported late: they live beside their checks)."""
+    from .launch_rules import LAUNCH_RULES
+
+    return MODEL_RULES + LAUNCH_RULES
+
+
+def rules_by_code() -> Dict[str, Rule]:
+    return {rule.code: rule for rule in all_rules()}
+
+
+def default_off_codes() -> Tuple[str, ...]:
+    return tuple(rule.code for rule in all_rules() if not rule.default_on)

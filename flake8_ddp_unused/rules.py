@@ -1,0 +1,204 @@
+"""Judgement: small pure functions from the facts of one class to findings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .flow import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
+from .init_facts import FileFacts, InitFacts, TrainableAttr, falsy_default
+from .registry import rules_by_code
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    line: int
+    col: int  # 0-based, as flake8 expects from plugins
+    message: str  # without the code
+    cls: str = ""
+    attr: str = ""  # as written in the code: self.pooler, self.layers[-1]
+    attr_name: str = ""
+    elements: Tuple[object, ...] = ()  # container elements (ints or keys) when only some are unused
+    fixable: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+# Statuses of one use, from most live to least: the attribute's verdict is its most live use.
+LIVE, UNDECIDED = "live", "unknown"
+STATUS_ORDER = ("optional", "static", "batch", "dropped", "detached", "nograd", "never")
+STATUS_CODE = {"optional": "DDP901", "static": "DDP102", "batch": "DDP101", "dropped": "DDP004",
+               "detached": "DDP003", "nograd": "DDP003", "never": "DDP002"}
+
+
+@dataclass
+class Verdict:
+    """What the analysis of one class says about one attribute."""
+
+    status: str  # live | unknown | unused | one of STATUS_ORDER
+    guard: Optional[Guard] = None
+    unused_elements: Tuple[object, ...] = ()
+    default: str = ""
+
+
+@dataclass
+class ClassFacts:
+    name: str
+    kind: str  # module | lightning | hf | container
+    entry: str
+    init: InitFacts
+    flow: FlowResult
+    file: FileFacts
+    framework: str = "torch"  # torch | lightning | hf | fastnlp | accelerate
+    verdicts: Dict[str, Verdict] = field(default_factory=dict)
+
+
+FIX_TEXT = {
+    "torch": "pass find_unused_parameters=True to DistributedDataParallel",
+    "lightning": 'use Trainer(strategy="ddp_find_unused_parameters_true")',
+    "hf": "leave TrainingArguments(ddp_find_unused_parameters) unset or True",
+    "fastnlp": 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}} to the fastNLP Trainer',
+    "accelerate": "pass kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)] "
+                  "to Accelerator",
+}
+
+
+def guard_kind(guard: Guard, attr: TrainableAttr, init: InitFacts) -> Tuple[str, str]:
+    """How a guard looks from DDP training's side, for the uses of ``attr``; and a default for DDP102."""
+    if guard.kind in (ALWAYS, NEVER, BATCH, OPTIONAL, UNKNOWN):
+        return guard.kind, ""
+    if guard.kind == BUILT:
+        if guard.detail == attr.name:
+            return (ALWAYS if guard.polarity else UNKNOWN), ""
+        other = init.attrs.get(guard.detail)
+        if other is not None and guard.polarity:
+            if other.built_under is None:
+                return ALWAYS, ""
+            if other.built_under == attr.built_under and other.built_under != "?":
+                return ALWAYS, ""
+        return UNKNOWN, ""
+    if guard.kind == STATIC:
+        flag = init.flags.get(guard.detail)
+        if flag is None:
+            return UNKNOWN, ""
+        if attr.built_under is not None:
+            same = attr.built_under == flag.key if guard.polarity else attr.built_under == f"not {flag.key}"
+            return (ALWAYS if same else UNKNOWN), ""
+        if guard.polarity and falsy_default(flag):
+            return STATIC, flag.default or ""
+        return UNKNOWN, ""
+    return UNKNOWN, ""
+
+
+def use_status(use: Use, attr: TrainableAttr, facts: ClassFacts) -> Tuple[str, Optional[Guard], str]:
+    kinds = [(guard_kind(g, attr, facts.init), g) for g in use.guards]
+    deciding: Optional[Guard] = None
+    default = ""
+    guard_status = ALWAYS
+    for wanted in (NEVER, UNKNOWN, BATCH, STATIC, OPTIONAL):
+        hit = next(((g, d) for (k, d), g in kinds if k == wanted), None)
+        if hit is not None:
+            guard_status, deciding, default = wanted, hit[0], hit[1]
+            break
+    if guard_status == NEVER:
+        return "never", deciding, ""
+    if guard_status == UNKNOWN:
+        return UNDECIDED, deciding, ""
+    flow = facts.flow
+    if use.no_grad:
+        return "nograd", deciding, ""
+    if use.id in flow.result:
+        if flow.result[use.id]:
+            return "detached", deciding, ""
+    elif use.id not in flow.escaped:
+        return "dropped", deciding, ""
+    if guard_status == ALWAYS:
+        return LIVE, None, ""
+    return guard_status, deciding, default
+
+
+def judge_attribute(attr: TrainableAttr, uses: Sequence[Use], facts: ClassFacts) -> Verdict:
+    statuses = [(use, use_status(use, attr, facts)) for use in uses if not use.test_only]
+    if not statuses:
+        return Verdict("unused")
+    live = [use for use, (status, _, _) in statuses if status == LIVE]
+    if any(status == UNDECIDED for _, (status, _, _) in statuses):
+        return Verdict(UNDECIDED)
+    if live:
+        if any(use.index is WHOLE for use in live):
+            return Verdict(LIVE)
+        unused = unused_elements(attr, [use.index for use in live])
+        return Verdict("unused", unused_elements=unused) if unused else Verdict(UNDECIDED)
+    for status in STATUS_ORDER:
+        for _, (got, guard, default) in statuses:
+            if got == status:
+                return Verdict(status, guard, default=default)
+    return Verdict(UNDECIDED)
+
+
+def unused_elements(attr: TrainableAttr, indexes: Sequence[object]) -> Tuple[object, ...]:
+    """Elements of a container that no use reaches, or () when that cannot be decided."""
+    keys = attr.built.keys
+    if all(isinstance(i, str) for i in indexes):
+        if keys is None:
+            return ()
+        used = {str(i)[4:] for i in indexes}
+        return tuple(k for k in keys if k not in used)
+    if any(isinstance(i, str) for i in indexes):
+        return ()
+    length = attr.built.length
+    assumed = length if length is not None else 1000  # "long": only the two ends can be named
+    covered = set()
+    for index in indexes:
+        if isinstance(index, int):
+            covered.add(index % assumed if -assumed <= index < assumed else -1)
+        elif isinstance(index, tuple):
+            covered.update(range(*slice(*index).indices(assumed)))
+    missing = [i for i in range(assumed) if i not in covered]
+    if length is not None:
+        return tuple(missing)
+    head = [i for i in missing if i < 16]
+    tail = [i - assumed for i in missing if i >= assumed - 16]
+    if len(head) + len(tail) != len(missing):
+        return ()  # the middle is not covered: it depends on the length
+    return tuple(head + tail)
+
+
+def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> List[Finding]:
+    rules = rules_by_code()
+    entry = f"{facts.entry}()"
+    fix = FIX_TEXT.get(facts.framework, FIX_TEXT["torch"])
+    label = f"self.{attr.name}"
+    fields = dict(cls=facts.name, attr=label, entry=entry, fix=fix)
+    if verdict.status == "unused":
+        if attr.built.kind == "maybe":
+            code = "DDP902"
+            fields["factory"] = attr.built.ctor or "a factory"
+        else:
+            code = "DDP001"
+        if verdict.unused_elements:
+            label = ", ".join(f"self.{attr.name}[{_element_text(e)}]" for e in verdict.unused_elements)
+            fields["attr"] = label
+    elif verdict.status in STATUS_CODE:
+        if attr.built.kind == "maybe":
+            return []
+        code = STATUS_CODE[verdict.status]
+        guard = verdict.guard
+        fields["guard"] = guard.text if guard else ""
+        fields["kind"] = guard.detail if guard else ""
+        fields["default"] = verdict.default
+        fields["how"] = {"nograd": "under torch.no_grad()/inference_mode()",
+                         "detached": "after its output is detached (.detach(), .item(), .argmax(), a comparison)"
+                         }.get(verdict.status, "")
+        fields["where"] = ("never reaches the 'loss' entry of what it returns" if facts.flow.loss_key
+                           else f"never reaches what {entry} returns")
+    else:
+        return []
+    message = rules[code].message.format(**fields)
+    return [Finding(code, attr.line, attr.col, message, facts.name, label, attr.name, verdict.unused_elements)]
+
+
+def _element_text(element: object) -> str:
+    return repr(element) if isinstance(element, str) else str(element)
