@@ -1,0 +1,89 @@
+"""Helpers shared by the runtime tests: load a fixture by path, run its step, map findings to parameters."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Dict, Iterable, List, Set
+
+import torch
+from torch import nn
+
+from flake8_ddp_unused.analyzer import analyze_source
+
+Step = Callable[[nn.Module, Any], torch.Tensor]
+MODEL_CODE_PREFIXES = ("DDP0", "DDP1", "DDP9")
+
+
+def load_fixture(path: Path) -> ModuleType:
+    """Import a fixture file under a unique name (fixtures are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"ddp_fixture_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def has_ground_truth(path: Path) -> bool:
+    """Fixtures opt out with a module-level ``GROUND_TRUTH = False`` (they cannot be imported)."""
+    text = path.read_text(encoding="utf-8")
+    return "def build(" in text and "GROUND_TRUTH = False" not in text
+
+
+def runtime_culprits(spec: Dict[str, Any]) -> Set[str]:
+    """Trainable parameters left without gradient in at least one batch (DESIGN.md §1)."""
+    model: nn.Module = spec["model"]
+    step: Step = spec["step"]
+    model.train()
+    missing: Set[str] = set()
+    for batch in spec["batches"]:
+        model.zero_grad(set_to_none=True)
+        step(model, batch).backward()
+        missing |= {n for n, p in model.named_parameters() if p.requires_grad and p.grad is None}
+    return missing
+
+
+def _classes(module: nn.Module) -> Iterable[str]:
+    return (klass.__name__ for klass in type(module).__mro__)
+
+
+def _element_prefixes(container: nn.Module, prefix: str, elements: Iterable[object]) -> List[str]:
+    out = []
+    for element in elements:
+        if isinstance(element, int) and element < 0:
+            element = len(container) + element  # type: ignore[arg-type]
+        out.append(f"{prefix}.{element}")
+    return out
+
+
+def expected_culprits(path: Path, model: nn.Module) -> Set[str]:
+    """Parameter names of the analyser's model findings, as the runtime names them."""
+    findings = analyze_source(path.read_text(encoding="utf-8"), str(path))
+    params = {n for n, p in model.named_parameters() if p.requires_grad}
+    expected: Set[str] = set()
+    for finding in findings:
+        if not finding.code.startswith(MODEL_CODE_PREFIXES):
+            continue
+        for name, sub in model.named_modules():
+            if finding.cls not in set(_classes(sub)):
+                continue
+            attr = f"{name}.{finding.attr_name}" if name else finding.attr_name
+            prefixes = [attr]
+            if finding.elements:
+                prefixes = _element_prefixes(model.get_submodule(attr), attr, finding.elements)
+            expected |= {p for p in params if any(p == x or p.startswith(x + ".") for x in prefixes)}
+    return expected
+
+
+def qualified_known_silent(module: ModuleType, model: nn.Module) -> Set[str]:
+    """Parameters named by ``KNOWN_SILENT = {"Class.attr"}``: culprits the linter deliberately leaves alone."""
+    names: Set[str] = set(getattr(module, "KNOWN_SILENT", set()))
+    params = {n for n, p in model.named_parameters() if p.requires_grad}
+    out: Set[str] = set()
+    for entry in names:
+        cls, attr = entry.split(".", 1)
+        for name, sub in model.named_modules():
+            if cls in set(_classes(sub)):
+                full = f"{name}.{attr}" if name else attr
+                out |= {p for p in params if p == full or p.startswith(full + ".")}
+    return out
