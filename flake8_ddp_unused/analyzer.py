@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .flow import FlowAnalyzer, FlowResult, Use
@@ -96,7 +96,18 @@ class FileAnalysis:
         framework = {"lightning": "lightning", "hf": "hf"}.get(kind, self.framework)
         if entry == "train_step" and framework == "torch":
             framework = "fastnlp"
-        return ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
+        facts = ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
+        for name in sorted(self._external_entries(mro, entry)):
+            facts.extra_flows.append(FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+        return facts
+
+    def _external_entries(self, mro: List[ClassInfo], entry: str) -> set:
+        names = set()
+        for owner in mro:
+            for name in owner.methods:
+                if name in self.file.external_calls and name != entry and not name.startswith("__"):
+                    names.add(name)
+        return names
 
     def verdicts(self, facts: ClassFacts) -> Dict[str, Verdict]:
         if facts.flow.silent:
@@ -108,8 +119,22 @@ class FileAnalysis:
         for name, attr in facts.init.attrs.items():
             if self._never_judged(attr, facts):
                 continue
-            verdicts[name] = judge_attribute(attr, by_attr.get(name, []), facts)
+            verdict = judge_attribute(attr, by_attr.get(name, []), facts)
+            if verdict.status not in (LIVE, UNDECIDED) and self._live_elsewhere(attr, facts):
+                verdict = Verdict(UNDECIDED)
+            verdicts[name] = verdict
         return verdicts
+
+    @staticmethod
+    def _live_elsewhere(attr: TrainableAttr, facts: ClassFacts) -> bool:
+        for flow in facts.extra_flows:
+            if flow.silent:
+                return True
+            other = replace(facts, flow=flow, extra_flows=[])
+            uses = [use for use in flow.uses if use.attr == attr.name]
+            if judge_attribute(attr, uses, other).status in (LIVE, UNDECIDED):
+                return True
+        return False
 
     def _never_judged(self, attr: TrainableAttr, facts: ClassFacts) -> bool:
         return (

@@ -29,7 +29,8 @@ class Guard:
     kind: str  # always | never | batch | static | optional | built | unknown
     text: str  # the condition as written (negated with "not (...)" when it guards the else side)
     detail: str = ""  # batch: data | random | task | rank;  static/built: the attribute name
-    polarity: bool = True  # static/built: True when the use runs while the flag is truthy
+    polarity: bool = True  # False on the other side of the test
+    key: str = ""  # the test as written, the same on both sides: `c` and `not c` are complements
 
 
 Index = Union[None, int, Tuple[Optional[int], Optional[int], Optional[int]], str]
@@ -46,6 +47,7 @@ class Use:
     method: str
     line: int
     test_only: bool = False  # a bare read inside a condition (`if self.aux is not None`)
+    ref: bool = False  # a bare read (`layers = self.layers`): the call site of what it holds is the use
 
 
 Taint = Dict[int, bool]  # use id -> detached on every path
@@ -259,6 +261,7 @@ class FlowAnalyzer:
         self.mro_complete = mro_complete
         self.uses: List[Use] = []
         self.escaped: set = set()
+        self.consumed: set = set()  # references whose use was recorded again at a call site
         self.backward: Taint = {}
         self.steps = 0
 
@@ -294,7 +297,7 @@ class FlowAnalyzer:
         except RecursionError:
             result.silent = "too deep"
             return result
-        result.uses = self.uses
+        result.uses = [use for use in self.uses if use.id not in self.consumed]
         result.escaped = self.escaped
         result.returned = returned
         chosen, narrowed = self._loss_part(returned, entry)
@@ -512,11 +515,12 @@ class FlowAnalyzer:
             while isinstance(base, (cst.Attribute, cst.Subscript)):
                 base = base.value
             if isinstance(base, cst.Name) and base.value in env and not _is_self(base):
+                index_vals = []
                 if isinstance(target, cst.Subscript):
                     for element in target.slice:
                         if isinstance(element.slice, cst.Index):
-                            self.eval(element.slice.value, env, frame)
-                env[base.value] = join(env[base.value], flatten(value))
+                            index_vals.append(detach(self.eval(element.slice.value, env, frame)))
+                env[base.value] = join(env[base.value], flatten(value), *index_vals)
             else:
                 self._escape(value)  # stored on self or on something unknown
         else:
@@ -635,6 +639,12 @@ class FlowAnalyzer:
     # ---- conditions ----
     def classify_test(self, test: cst.BaseExpression, env: Dict[str, Val], frame: Frame) -> Tuple[Guard, ...]:
         """The guards a condition puts on the code it protects (a conjunction)."""
+        guards = self._classify_test(test, env, frame)
+        if len(guards) == 1 and not guards[0].key:
+            guards = (replace(guards[0], key=code_of(test)),)
+        return guards
+
+    def _classify_test(self, test: cst.BaseExpression, env: Dict[str, Val], frame: Frame) -> Tuple[Guard, ...]:
         if isinstance(test, cst.BooleanOperation):
             if isinstance(test.operator, cst.And):
                 left = self.classify_test(test.left, env, frame)
@@ -671,7 +681,10 @@ class FlowAnalyzer:
                 truthy = (right.value == "True") == isinstance(op, (cst.Is, cst.Equal))
                 return (Guard(ALWAYS if truthy else NEVER, text),)
         value = self.eval(test, env, frame, test=True)
-        return (self._guard_from_origin(value.origin, text),)
+        guard = self._guard_from_origin(value.origin, text)
+        if guard.kind == BATCH and guard.detail == "data values" and _compares_to_string(test):
+            guard = replace(guard, detail="task or mode argument")
+        return (guard,)
 
     def _self_flag_guard(self, attr: str, text: str, positive: bool) -> Guard:
         if attr in self.init.attrs:
@@ -807,8 +820,9 @@ class FlowAnalyzer:
             return Val(origin=frozenset({"const"}))
         return Val(origin=frozenset({"unknown"}))
 
-    def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False) -> Val:
-        use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, 0, test_only)
+    def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False,
+                ref: bool = True) -> Val:
+        use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, 0, test_only, ref)
         self.uses.append(use)
         if test_only:
             return Val(origin=frozenset({f"selfmod:{attr}"}))
@@ -883,8 +897,9 @@ class FlowAnalyzer:
                         key_val = self._eval(key, env, frame, test)
                         guard = self._guard_from_origin(key_val.origin, code_of(key))
                         if guard.kind in (BATCH, OPTIONAL):
+                            detail = "task or mode argument" if isinstance(key, cst.Name) else guard.detail
                             extra_guard = (Guard(guard.kind, f"the key {code_of(key)} selects the entry",
-                                                 guard.detail),)
+                                                 detail, key=code_of(key)),)
                         index = WHOLE
             saved = frame.guards
             frame.guards = saved + extra_guard
@@ -908,7 +923,7 @@ class FlowAnalyzer:
                     picked = dict(base.keys).get(str(key.evaluated_value), EMPTY)
                 index_val = self._eval(key, env, frame, test)
                 if picked is None:
-                    base = join(flatten(base), Val(origin=index_val.origin - {"const"}))
+                    base = join(flatten(base), detach(Val(_flat_taint_items(index_val), index_val.origin - {"const"})))
             else:
                 self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
         if picked is not None:
@@ -953,9 +968,15 @@ class FlowAnalyzer:
                 if method in _SELF_ESCAPES:
                     raise GiveUp(f"self.{method}()")
                 if method in self.init.attrs:
-                    use = self.new_use(method, WHOLE, frame, func)
+                    use = self.new_use(method, WHOLE, frame, func, ref=False)
                     return join(use, *self.eval_args(node, env, frame))
                 found = self.lookup(method)
+                if found is not None and found[2]:
+                    # a property holding a module: read it, then call what it returned
+                    held = self.call_method(found[0], found[1], method, None, [], {}, frame.guards,
+                                            frame.no_grad, frame.depth + 1, frame.stack)
+                    held = self.call_site(held, frame)
+                    return flatten(join(held, *self.eval_args(node, env, frame)))
                 if found is not None:
                     return self.inline(method, 0, node, env, frame)
                 if method in _SELF_LOG_SINKS:
@@ -983,7 +1004,7 @@ class FlowAnalyzer:
                 return Val(origin=frozenset({"random"}))
             if not qual.startswith(("torch.", "numpy.", "random.", "math.")) or isinstance(receiver, cst.Name) and (
                     receiver.value in env):
-                target = self._eval(receiver, env, frame, test)
+                target = self.call_site(self._eval(receiver, env, frame, test), frame)
                 args = self.eval_args(node, env, frame)
                 if method in _DETACHING_METHODS:
                     return detach(join(target, *args))
@@ -1018,17 +1039,39 @@ class FlowAnalyzer:
 
         callee = self._eval(func, env, frame, test) if isinstance(func, (cst.Name, cst.Attribute, cst.Subscript,
                                                                         cst.Call)) else EMPTY
+        callee = self.call_site(callee, frame)
         args = self.eval_args(node, env, frame)
         for arg in node.args:
             if _is_self(arg.value):
                 raise GiveUp("self passed to other code")
         if callee.bound is not None or callee.func is not None:
             return self.call_value(callee, node, env, frame, args)
+        if _builds_record(name) and node.args and all(arg.keyword is not None for arg in node.args):
+            # ModelOutput(loss=..., logits=...) / dict(loss=...): keep the parts apart, like a dict literal
+            return Val(keys=tuple((arg.keyword.value, value) for arg, value in zip(node.args, args)
+                                  if arg.keyword is not None))
         if qual in _DETACHING_FUNCTIONS:
             return detach(join(*args))
         if "global" in callee.origin and not args_taint(args):
             return Val(origin=_call_origin(qual, args))
         return flatten(join(flatten(callee, frozenset()), *args))
+
+    def call_site(self, callee: Val, frame: Frame) -> Val:
+        """Calling a module reference (`layer(x)` in `for layer in self.layers`) uses the module here,
+        under the guards in force here, not where the reference was taken."""
+        extra: List[Tuple[int, bool]] = []
+        for uid, detached in callee.taint:
+            ref = self.uses[uid]
+            if ref.ref and not ref.test_only:
+                self.consumed.add(uid)
+                guards = frame.guards + tuple(g for g in ref.guards if g not in frame.guards)
+                use = Use(len(self.uses), ref.attr, ref.index, guards, frame.no_grad or ref.no_grad,
+                          frame.method, 0)
+                self.uses.append(use)
+                extra.append((use.id, detached or frame.no_grad))
+        if not extra:
+            return callee
+        return replace(callee, taint=tuple(sorted(set(callee.taint) | set(extra))))
 
     def eval_args(self, node: cst.Call, env: Dict[str, Val], frame: Frame, test: bool = False) -> List[Val]:
         values = []
@@ -1107,6 +1150,25 @@ class FlowAnalyzer:
         return self._mro_position(frame.owner) + 1
 
 
+def _compares_to_string(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison):
+        return False
+    parts = [test.left] + [c.comparator for c in test.comparisons]
+    return any(isinstance(p, (cst.SimpleString, cst.ConcatenatedString)) or (
+        isinstance(p, (cst.Tuple, cst.List, cst.Set)) and p.elements and
+        all(isinstance(e.value, cst.SimpleString) for e in p.elements)) for p in parts)
+
+
+def _builds_record(name: str) -> bool:
+    """dict(...) and HF-style output records (``SequenceClassifierOutput``, ``CausalLMOutputWithPast``)."""
+    last = name.rsplit(".", 1)[-1]
+    return last == "dict" or last.endswith(("Output", "Outputs")) or "OutputWith" in last
+
+
+def _flat_taint_items(val: Val) -> Tuple[Tuple[int, bool], ...]:
+    return tuple(sorted(_flat_taint(val).items()))
+
+
 def args_taint(args: Sequence[Val]) -> bool:
     return any(_flat_taint(a) for a in args)
 
@@ -1157,9 +1219,9 @@ def negate(guards: Tuple[Guard, ...]) -> Guard:
         g = guards[0]
         text = _negated_text(g.text)
         if g.kind == ALWAYS:
-            return Guard(NEVER, text)
+            return Guard(NEVER, text, key=g.key, polarity=not g.polarity)
         if g.kind == NEVER:
-            return Guard(ALWAYS, text)
+            return Guard(ALWAYS, text, key=g.key, polarity=not g.polarity)
         return replace(g, text=text, polarity=not g.polarity)
     parts = [negate((g,)) for g in guards]
     result = parts[0]

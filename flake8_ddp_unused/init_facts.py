@@ -70,7 +70,12 @@ class FileFacts:
     frozen_names: Set[str] = field(default_factory=set)
     frozen_classes: Set[str] = field(default_factory=set)
     external_reads: Set[str] = field(default_factory=set)
+    # methods called on other objects from code that may run in a training step: `self.encoder.encode(x)`
+    external_calls: Set[str] = field(default_factory=set)
 
+
+# Code in functions with these words in their name sets a model up; it is not a training step.
+_SETUP_WORDS = ("init", "reset", "freeze", "load", "save", "build", "setup", "configure")
 
 _FALSY = {"False", "None", "0", "0.0", "''", '""'}
 
@@ -82,16 +87,22 @@ def _is_false(node: Optional[ast.AST]) -> bool:
 def file_facts(tree: ast.AST) -> FileFacts:
     facts = FileFacts()
 
-    def walk(node: ast.AST, cls: Optional[str]) -> None:
+    def walk(node: ast.AST, cls: Optional[str], setup: bool) -> None:
         for child in ast.iter_child_nodes(node):
             child_cls = child.name if isinstance(child, ast.ClassDef) else cls
-            _note(child, cls)
-            walk(child, child_cls)
+            child_setup = setup
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                child_setup = any(word in child.name.lower() for word in _SETUP_WORDS)
+            _note(child, cls, setup)
+            walk(child, child_cls, child_setup)
 
-    def _note(node: ast.AST, cls: Optional[str]) -> None:
+    def _note(node: ast.AST, cls: Optional[str], setup: bool) -> None:
         if isinstance(node, ast.Attribute):
             if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
                 facts.external_reads.add(node.attr)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not setup:
+            if not (isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+                facts.external_calls.add(node.func.attr)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr == "requires_grad_":
                 arg = node.args[0] if node.args else next(
@@ -134,7 +145,7 @@ def file_facts(tree: ast.AST) -> FileFacts:
         # self.x / model.x / self.x.weight: every attribute name on the chain may be frozen (partly)
         facts.frozen_names.update(parts[1:])
 
-    walk(tree, None)
+    walk(tree, None, False)
     return facts
 
 

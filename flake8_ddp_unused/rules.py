@@ -1,7 +1,7 @@
 """Judgement: small pure functions from the facts of one class to findings."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .flow import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
@@ -52,7 +52,9 @@ class ClassFacts:
     flow: FlowResult
     file: FileFacts
     framework: str = "torch"  # torch | lightning | hf | fastnlp | accelerate
-    verdicts: Dict[str, Verdict] = field(default_factory=dict)
+    # methods that other classes of the file call directly (`self.encoder.encode(x)`), each analysed
+    # as an entry of its own: an attribute live in one of them is live
+    extra_flows: List[FlowResult] = field(default_factory=list)
 
 
 FIX_TEXT = {
@@ -119,8 +121,44 @@ def use_status(use: Use, attr: TrainableAttr, facts: ClassFacts) -> Tuple[str, O
     return guard_status, deciding, default
 
 
+def _guard_signature(guard: Guard) -> Tuple[str, str, bool, str]:
+    return guard.kind, guard.key or guard.text, guard.polarity, guard.detail
+
+
+def covering_uses(uses: Sequence[Use], limit: int = 64) -> List[Use]:
+    """The uses plus virtual ones for complementary branches: a module used under `c` and under
+    `not c` (if/else, elif chains, an early return) is used whichever way the test goes."""
+    pool = list(uses)
+    if len(pool) > limit:
+        return pool
+    seen = {(tuple(_guard_signature(g) for g in u.guards), u.id) for u in pool}
+    changed = True
+    while changed and len(pool) < 4 * limit:
+        changed = False
+        for i, a in enumerate(pool):
+            for b in pool[i + 1:]:
+                if len(a.guards) != len(b.guards) or not a.guards:
+                    continue
+                diff = [k for k, (ga, gb) in enumerate(zip(a.guards, b.guards))
+                        if _guard_signature(ga) != _guard_signature(gb)]
+                if len(diff) != 1:
+                    continue
+                ga, gb = a.guards[diff[0]], b.guards[diff[0]]
+                if not ga.key or ga.key != gb.key or ga.polarity == gb.polarity:
+                    continue
+                for base in (a, b):
+                    merged = replace(base, guards=base.guards[:diff[0]] + base.guards[diff[0] + 1:])
+                    signature = (tuple(_guard_signature(g) for g in merged.guards), merged.id)
+                    if signature not in seen:
+                        seen.add(signature)
+                        pool.append(merged)
+                        changed = True
+    return pool
+
+
 def judge_attribute(attr: TrainableAttr, uses: Sequence[Use], facts: ClassFacts) -> Verdict:
-    statuses = [(use, use_status(use, attr, facts)) for use in uses if not use.test_only]
+    uses = covering_uses([use for use in uses if not use.test_only])
+    statuses = [(use, use_status(use, attr, facts)) for use in uses]
     if not statuses:
         return Verdict("unused")
     live = [use for use, (status, _, _) in statuses if status == LIVE]
