@@ -188,7 +188,13 @@ class FileAnalysis:
 def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<string>",
                  settings: Settings = Settings(), module_name: str = "") -> List[Finding]:
     index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
-    return FileAnalysis(index, settings).run()
+    from .launch import check_launches
+    from .project import attach
+
+    attach(index, settings)  # classes imported from other files of the project
+    analysis = FileAnalysis(index, settings)
+    findings = analysis.run() + check_launches(analysis)
+    return sorted(findings, key=lambda f: (f.line, f.col, f.code))
 
 
 def analyze_source(source: str, filename: str = "<string>", settings: Settings = Settings()) -> List[Finding]:

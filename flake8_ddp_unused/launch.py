@@ -1,0 +1,844 @@
+"""Launch sites (DDP2xx): where a model with culprits is handed to DistributedDataParallel.
+
+Every framework has its own call that starts DDP and its own spelling of the flag that tolerates
+unused parameters (DESIGN.md §4). A launch is reported only with evidence: the model argument resolves
+(through the assignments of the same scope, factory functions and imports of other project files) to a
+module class whose analysis has culprits, and the message names them. Everything here reads the ``ast``
+tree flake8 already parsed; ``fixes.py`` turns the :class:`Edit` plans into libcst edits.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+
+from . import project
+from .flow import Val
+from .index import ClassInfo, FileIndex, FunctionNode
+from .registry import rules_by_code
+from .rules import Finding
+
+if TYPE_CHECKING:
+    from .analyzer import ClassReport, FileAnalysis
+
+Pos = Tuple[int, int]
+
+TORCH_DDP = {"torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel",
+             "torch.nn.DistributedDataParallel"}
+DETECTRON2_DDP = {"detectron2.engine.create_ddp_model", "detectron2.engine.defaults.create_ddp_model"}
+FASTNLP_TRAINER = {"fastNLP.Trainer", "fastNLP.core.Trainer", "fastNLP.core.controllers.Trainer",
+                   "fastNLP.core.controllers.trainer.Trainer"}
+FASTNLP_DIST_TRAINER = {"fastNLP.DistTrainer", "fastNLP.core.DistTrainer", "fastNLP.core.dist_trainer.DistTrainer"}
+HF_ARGS = {"transformers.TrainingArguments", "transformers.Seq2SeqTrainingArguments",
+           "transformers.training_args.TrainingArguments", "transformers.training_args_seq2seq.Seq2SeqTrainingArguments"}
+HF_TRAINER = {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer",
+              "transformers.trainer_seq2seq.Seq2SeqTrainer"}
+LIGHTNING_TRAINER = {"lightning.Trainer", "lightning.pytorch.Trainer", "pytorch_lightning.Trainer",
+                     "lightning.pytorch.trainer.Trainer", "pytorch_lightning.trainer.Trainer",
+                     "lightning.pytorch.trainer.trainer.Trainer", "pytorch_lightning.trainer.trainer.Trainer"}
+LIGHTNING_DDP_STRATEGY = {"lightning.pytorch.strategies.DDPStrategy", "pytorch_lightning.strategies.DDPStrategy",
+                          "lightning.pytorch.strategies.ddp.DDPStrategy", "pytorch_lightning.strategies.ddp.DDPStrategy",
+                          "lightning.fabric.strategies.DDPStrategy"}
+LIGHTNING_DDP_NAMES = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+ACCELERATOR = {"accelerate.Accelerator", "accelerate.accelerator.Accelerator"}
+ACCELERATE_DDP_KWARGS = {"accelerate.DistributedDataParallelKwargs", "accelerate.utils.DistributedDataParallelKwargs",
+                         "accelerate.utils.dataclasses.DistributedDataParallelKwargs"}
+CHECKPOINT_CALLS = {"torch.utils.checkpoint.checkpoint", "torch.utils.checkpoint.checkpoint_sequential"}
+# Methods that return the module they are called on (or a copy of the same class).
+_SAME_MODEL_METHODS = {"cuda", "cpu", "to", "train", "float", "half", "double", "bfloat16", "to_empty", "requires_grad_"}
+_SAME_MODEL_FUNCTIONS = {"torch.compile", "copy.deepcopy"}
+
+# Cheap pre-filter: a file that mentions none of these has no launch site and no training loop.
+LAUNCH_MARKERS = ("DistributedDataParallel", "DDP", "Trainer", "TrainingArguments", "Accelerator",
+                  "create_ddp_model", "find_unused_parameters", "backward")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One libcst edit ``fixes.py`` applies, anchored on the position of an ast node (line, 0-based col).
+
+    kind ``kwarg``: on the call at ``pos``, set keyword ``path[0]`` to ``value`` (added when missing);
+    kind ``dict``: in the dict literal at ``pos``, set the nested key ``path`` to ``value``;
+    kind ``replace``: replace the expression at ``pos`` with ``value``;
+    kind ``import``: add ``value`` (an import statement) after the module's imports.
+    """
+
+    kind: str
+    pos: Pos
+    path: Tuple[str, ...] = ()
+    value: str = ""
+
+
+@dataclass
+class LaunchHit:
+    finding: Finding
+    edits: Tuple[Edit, ...] = ()
+
+
+@dataclass
+class Evidence:
+    info: ClassInfo
+    report: "ClassReport"
+    culprits: List[Finding]
+    reentrant: Optional[str]  # where the model checkpoints reentrantly, as written
+
+    @property
+    def names(self) -> str:
+        attrs = sorted({f.attr for f in self.culprits})
+        shown = ", ".join(attrs[:4]) + (f" and {len(attrs) - 4} more" if len(attrs) > 4 else "")
+        return f"{shown} in {self.info.name}"
+
+    @property
+    def static(self) -> bool:
+        """True when the unused set is the same in every iteration (static_graph=True tolerates it)."""
+        return all(f.code in ("DDP001", "DDP002", "DDP003", "DDP004", "DDP102") for f in self.culprits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scopes: the assignments of one function (or the module), enough to follow `model = Net(); ...`
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Scope:
+    node: ast.AST
+    parent: Optional["Scope"]
+    assigns: Dict[str, List[Tuple[Pos, ast.expr, Optional[int]]]] = field(default_factory=dict)
+    calls: List[ast.Call] = field(default_factory=list)
+    statements: List[ast.stmt] = field(default_factory=list)
+    loads: Dict[str, List[ast.Name]] = field(default_factory=dict)
+    has_backward: bool = False
+
+    def lookup(self, name: str, before: Pos) -> Optional[Tuple[Pos, ast.expr, Optional[int], "Scope"]]:
+        best = None
+        for pos, value, part in self.assigns.get(name, ()):
+            if pos < before and (best is None or pos > best[0]):
+                best = (pos, value, part)
+        if best is not None:
+            return best[0], best[1], best[2], self
+        if self.parent is not None:
+            return self.parent.lookup(name, (10 ** 9, 0))
+        return None
+
+
+def _pos(node: ast.AST) -> Pos:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def build_scopes(tree: ast.Module) -> List[Scope]:
+    module = Scope(tree, None)
+    scopes = [module]
+
+    def fill(scope: Scope, body: Sequence[ast.stmt]) -> None:
+        stack: List[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = Scope(node, module if scope is module else scope)
+                scopes.append(inner)
+                fill(inner, node.body)
+                continue
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        inner = Scope(item, module)
+                        scopes.append(inner)
+                        fill(inner, item.body)
+                continue
+            if isinstance(node, ast.Lambda):
+                continue
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    _record_target(scope, target, node.value)
+            elif isinstance(node, ast.Call):
+                scope.calls.append(node)
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                    scope.has_backward = True
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                scope.loads.setdefault(node.id, []).append(node)
+            stack.extend(ast.iter_child_nodes(node))
+
+    fill(module, tree.body)
+    return scopes
+
+
+def _record_target(scope: Scope, target: ast.expr, value: ast.expr) -> None:
+    if isinstance(target, ast.Name):
+        scope.assigns.setdefault(target.id, []).append((_pos(value), value, None))
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for i, elt in enumerate(target.elts):
+            if isinstance(elt, ast.Name):
+                scope.assigns.setdefault(elt.id, []).append((_pos(value), value, i))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading arguments
+# ---------------------------------------------------------------------------------------------
+def call_arguments(call: ast.Call, scope: Scope, positional: Sequence[str] = ()) -> Dict[str, ast.expr]:
+    """Keyword arguments of a call, positional ones named by ``positional``, ``**dict`` literals followed."""
+    args: Dict[str, ast.expr] = {}
+    for name, value in zip(positional, call.args):
+        if isinstance(value, ast.Starred):
+            break
+        args[name] = value
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            args[keyword.arg] = keyword.value
+            continue
+        spread = _dict_literal(keyword.value, scope, _pos(call))
+        if spread is None:
+            args["**"] = keyword.value  # unknown keywords: the flag may be in there
+            continue
+        for key, value in spread.items():
+            args.setdefault(key, value)
+    return args
+
+
+def _follow(node: ast.expr, scope: Scope, before: Pos, depth: int = 0) -> ast.expr:
+    """A name replaced by the value last assigned to it in the scope (when assigned whole)."""
+    while isinstance(node, ast.Name) and depth < 8:
+        found = scope.lookup(node.id, before)
+        if found is None or found[2] is not None:
+            return node
+        before, node = found[0], found[1]
+        scope = found[3]
+        depth += 1
+    return node
+
+
+def _dict_literal(node: ast.expr, scope: Scope, before: Pos) -> Optional[Dict[str, ast.expr]]:
+    node = _follow(node, scope, before)
+    if isinstance(node, ast.Dict):
+        out: Dict[str, ast.expr] = {}
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                out[key.value] = value
+            else:
+                return None
+        return out
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        if any(k.arg is None for k in node.keywords):
+            return None
+        return {k.arg: k.value for k in node.keywords if k.arg}
+    return None
+
+
+def _const(node: Optional[ast.expr], scope: Scope, before: Pos) -> object:
+    """The literal value of an argument (following names), or ``...`` when it is not a literal."""
+    if node is None:
+        return None
+    node = _follow(node, scope, before)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        return -value if isinstance(value, (int, float)) else ...
+    return ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolving the model argument to a class with culprits
+# ---------------------------------------------------------------------------------------------
+class Resolver:
+    def __init__(self, analysis: "FileAnalysis") -> None:
+        self.analysis = analysis
+        self.index = analysis.index
+        self.settings = analysis.settings
+        self._reentrant: Dict[str, Optional[str]] = {}
+
+    def model_class(self, node: Optional[ast.expr], scope: Scope, before: Pos, depth: int = 0) -> Optional[ClassInfo]:
+        if node is None or depth > 10:
+            return None
+        if isinstance(node, ast.Name):
+            found = scope.lookup(node.id, before)
+            if found is None:
+                return None
+            pos, value, part, where = found
+            if part is not None:
+                return None
+            return self.model_class(value, where, pos, depth + 1)
+        if not isinstance(node, ast.Call):
+            return None
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _SAME_MODEL_METHODS:
+            return self.model_class(func.value, scope, before, depth + 1)
+        qual = self.index.qualify(func)
+        if qual is None:
+            return None
+        if (qual in _SAME_MODEL_FUNCTIONS or qual in TORCH_DDP) and node.args:
+            return self.model_class(node.args[0], scope, before, depth + 1)
+        if isinstance(func, ast.Attribute) and func.attr in ("from_pretrained", "from_config", "load_from_checkpoint"):
+            qual = self.index.qualify(func.value) or ""
+        return self.class_or_factory(self.index, qual, depth)
+
+    def class_or_factory(self, index: FileIndex, qual: str, depth: int) -> Optional[ClassInfo]:
+        info = index.local_class(qual)
+        if info is not None:
+            return info if index.module_kind(info) else None
+        name = qual.rsplit(".", 1)[-1]
+        if qual == name and name in index.functions:
+            return self.factory_class(index, index.functions[name], depth)
+        found = project.resolve_function(index, qual, self.settings)
+        if found is not None:
+            return self.factory_class(found[0], found[1], depth)  # type: ignore[arg-type]
+        return None
+
+    def factory_class(self, index: FileIndex, func: FunctionNode, depth: int) -> Optional[ClassInfo]:
+        """The one module class a factory function returns (``def build(): return Net(...)``)."""
+        scopes = build_scopes(ast.Module(body=[func], type_ignores=[]))
+        inner = scopes[1] if len(scopes) > 1 else scopes[0]
+        found: Set[Tuple[str, str]] = set()
+        result: Optional[ClassInfo] = None
+        for node in ast.walk(func):
+            if isinstance(node, ast.Return) and node.value is not None:
+                sub = Resolver.__new__(Resolver)
+                sub.analysis, sub.index, sub.settings, sub._reentrant = self.analysis, index, self.settings, {}
+                info = sub.model_class(node.value, inner, _pos(node), depth + 1)
+                if info is None:
+                    return None
+                found.add((info.module.filename, info.name))
+                result = info
+        return result if len(found) == 1 else None
+
+    def evidence(self, info: Optional[ClassInfo]) -> Optional[Evidence]:
+        if info is None:
+            return None
+        if info.module is self.index:
+            analysis = self.analysis
+        else:
+            analysis = project.analysis_for(info.module, self.settings)
+        report = analysis.report(info.name)
+        if report is None or report.facts is None:
+            return None
+        culprits = [f for f in report.findings if not f.code.startswith("DDP9")]
+        return Evidence(info, report, culprits, self.reentrant_checkpoint(info.module))
+
+    def reentrant_checkpoint(self, index: FileIndex) -> Optional[str]:
+        """A reentrant activation checkpoint in the model's file: ``checkpoint(...)`` without use_reentrant=False."""
+        key = index.filename
+        if key not in self._reentrant:
+            self._reentrant[key] = _find_reentrant(index)
+        return self._reentrant[key]
+
+
+def _find_reentrant(index: FileIndex) -> Optional[str]:
+    if "checkpoint" not in "".join(index.lines):
+        return None
+    for node in ast.walk(index.tree):
+        if isinstance(node, ast.Call) and index.qualify(node.func) in CHECKPOINT_CALLS:
+            flag = next((k.value for k in node.keywords if k.arg == "use_reentrant"), None)
+            if flag is None or (isinstance(flag, ast.Constant) and flag.value is True):
+                return f"{ast.unparse(node.func)}(...) at line {node.lineno}"
+    return None
+
+
+def _hf_reentrant(call: ast.Call) -> bool:
+    """``model.gradient_checkpointing_enable()`` without ``{"use_reentrant": False}``: reentrant in transformers 4.x."""
+    for keyword in call.keywords:
+        if keyword.arg == "gradient_checkpointing_kwargs" and isinstance(keyword.value, ast.Dict):
+            for key, value in zip(keyword.value.keys, keyword.value.values):
+                if isinstance(key, ast.Constant) and key.value == "use_reentrant":
+                    return not (isinstance(value, ast.Constant) and value.value is False)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks
+# ---------------------------------------------------------------------------------------------
+def _relevant(index: FileIndex, extra: Sequence[str]) -> bool:
+    text = "".join(index.lines)
+    return any(marker in text for marker in LAUNCH_MARKERS) or any(
+        call.rsplit(".", 1)[-1] in text for call in extra)
+
+
+def check_launches(analysis: "FileAnalysis") -> List[Finding]:
+    return [hit.finding for hit in launch_hits(analysis)]
+
+
+def launch_hits(analysis: "FileAnalysis") -> List[LaunchHit]:
+    index = analysis.index
+    if not _relevant(index, analysis.settings.trainer_calls):
+        return []
+    checker = LaunchChecker(analysis)
+    return checker.run()
+
+
+class LaunchChecker:
+    def __init__(self, analysis: "FileAnalysis") -> None:
+        self.analysis = analysis
+        self.index = analysis.index
+        self.resolver = Resolver(analysis)
+        self.rules = rules_by_code()
+        self.hits: Dict[Tuple[int, int, str], LaunchHit] = {}
+        self.ddp_calls = TORCH_DDP | DETECTRON2_DDP | set(analysis.settings.trainer_calls)
+
+    def run(self) -> List[LaunchHit]:
+        scopes = build_scopes(self.index.tree)
+        for scope in scopes:
+            for call in scope.calls:
+                qual = self.index.qualify(call.func)
+                if qual is None:
+                    continue
+                if qual in self.ddp_calls:
+                    self.torch_ddp(call, scope, qual)
+                elif qual in FASTNLP_TRAINER:
+                    self.fastnlp(call, scope)
+                elif qual in FASTNLP_DIST_TRAINER:
+                    self.fastnlp_dist(call, scope)
+                elif qual in HF_TRAINER:
+                    self.hf(call, scope)
+                elif qual in LIGHTNING_TRAINER:
+                    self.lightning(call, scope)
+                elif qual in ACCELERATOR:
+                    self.accelerate(call, scope)
+            if scope.has_backward:
+                self.dropped_outputs(scope)
+        self.mmengine_config(scopes[0])
+        return sorted(self.hits.values(), key=lambda h: (h.finding.line, h.finding.col, h.finding.code))
+
+    # ---- reporting ----
+    def add(self, rule: str, node: ast.AST, edits: Sequence[Edit] = (), **fields: str) -> None:
+        line, col = _pos(node)
+        message = self.rules[rule].message.format(**fields)
+        finding = Finding(rule, line, col, message, fields.get("cls", ""), fields.get("attrs", ""),
+                          fixable=bool(edits))
+        self.hits.setdefault((line, col, rule), LaunchHit(finding, tuple(edits)))
+
+    def _fields(self, ev: Evidence, call: ast.AST) -> Dict[str, str]:
+        return dict(code=_short(call), attrs=ev.names, cls=ev.info.name)
+
+    def _tolerant(self, value: object, ev: Evidence, call: ast.AST, flag_text: str) -> bool:
+        """Report a launch whose flag is True while the model checkpoints reentrantly (DDP204)."""
+        if value is True and ev.reentrant and ev.culprits:
+            self.add("DDP204", call, **self._fields(ev, call), flag=flag_text, where=ev.reentrant)
+        return value is True
+
+    def _advice(self, ev: Evidence, fix: str) -> str:
+        if ev.reentrant:
+            alt = " or static_graph=True (the unused set is the same every iteration)" if ev.static else ""
+            return (f"the model checkpoints reentrantly ({ev.reentrant}), which crashes with "
+                    f"find_unused_parameters=True ('Expected to mark a variable ready only once'): pass "
+                    f"use_reentrant=False to every checkpoint call, then {fix}{alt}")
+        return fix
+
+    # ---- torch DistributedDataParallel, detectron2 create_ddp_model, --ddp-trainer-calls ----
+    def torch_ddp(self, call: ast.Call, scope: Scope, qual: str) -> None:
+        args = call_arguments(call, scope, ("module",))
+        model = args.get("module") or args.get("model")
+        ev = self.resolver.evidence(self.resolver.model_class(model, scope, _pos(call)))
+        if ev is None or not ev.culprits or "**" in args:
+            return
+        flag = _const(args.get("find_unused_parameters"), scope, _pos(call))
+        if flag is ...:
+            return
+        if self._tolerant(flag, ev, call, "find_unused_parameters=True"):
+            return
+        if _const(args.get("static_graph"), scope, _pos(call)) is True and ev.static:
+            return
+        edits: List[Edit] = []
+        if not ev.reentrant:
+            edits = _keyword_edits(call, "find_unused_parameters", "True")
+        self.add("DDP201", call, edits, **self._fields(ev, call),
+                 fix=self._advice(ev, "pass find_unused_parameters=True"
+                                  + (" to create_ddp_model" if qual in DETECTRON2_DDP else "")))
+
+    # ---- fastNLP 1.x Trainer ----
+    def fastnlp(self, call: ast.Call, scope: Scope) -> None:
+        before = _pos(call)
+        args = call_arguments(call, scope, ("model", "train_dataloader", "optimizers", "driver", "device"))
+        driver = _const(args.get("driver"), scope, before) if "driver" in args else "auto"
+        if driver not in ("torch", "auto"):
+            return
+        if not _fastnlp_ddp_device(args.get("device"), scope, before):
+            return
+        ev = self.resolver.evidence(self.resolver.model_class(args.get("model"), scope, before))
+        if ev is None:
+            return
+        flag, edits = _fastnlp_flag(call, args, scope)
+        if flag is ...:
+            return
+        if self._tolerant(flag, ev, call, 'torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}'):
+            return
+        fields = self._fields(ev, call)
+        fix = 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}} to the Trainer'
+        if ev.reentrant:
+            edits = []
+        if ev.culprits:
+            wo_auto = _const(args.get("model_wo_auto_param_call"), scope, before) is True
+            self.add("DDP202" if wo_auto else "DDP201", call, edits, **fields, fix=self._advice(ev, fix))
+            return
+        if _const(args.get("model_wo_auto_param_call"), scope, before) is True:
+            return  # the whole batch goes to train_step/forward: defaults are not filled in by fastNLP
+        for finding in ev.report.findings:
+            if finding.code != "DDP901":
+                continue
+            argument = _guarding_argument(ev, finding)
+            if argument is None:
+                continue
+            name, default = argument
+            self.add("DDP205", call, edits, **fields, attrs=f"{finding.attr} in {ev.info.name}",
+                     entry=f"{ev.info.name}.{ev.report.facts.entry}", arg=name, default=default, fix=fix)
+
+    def fastnlp_dist(self, call: ast.Call, scope: Scope) -> None:
+        before = _pos(call)
+        args = call_arguments(call, scope, ("train_data", "model"))
+        ev = self.resolver.evidence(self.resolver.model_class(args.get("model"), scope, before))
+        if ev is None or not ev.culprits or "**" in args:
+            return
+        flag = _const(args.get("find_unused_parameters"), scope, before)
+        if flag is ... or self._tolerant(flag, ev, call, "find_unused_parameters=True"):
+            return
+        edits = [] if ev.reentrant else _keyword_edits(call, "find_unused_parameters", "True")
+        self.add("DDP201", call, edits, **self._fields(ev, call),
+                 fix=self._advice(ev, "pass find_unused_parameters=True to DistTrainer"))
+
+    # ---- Hugging Face Trainer + TrainingArguments ----
+    def hf(self, call: ast.Call, scope: Scope) -> None:
+        before = _pos(call)
+        args = call_arguments(call, scope, ("model", "args"))
+        training_args = _follow(args["args"], scope, before) if "args" in args else None
+        if not isinstance(training_args, ast.Call) or self.index.qualify(training_args.func) not in HF_ARGS:
+            return
+        targs = call_arguments(training_args, scope, ("output_dir",))
+        if "**" in targs:
+            return
+        ev = self.resolver.evidence(self.resolver.model_class(args.get("model"), scope, before))
+        if ev is None or not ev.culprits:
+            return
+        flag = _const(targs.get("ddp_find_unused_parameters"), scope, _pos(training_args))
+        if flag is ... or flag is None or flag is True:
+            return  # None: the HF Trainer passes find_unused_parameters=True unless checkpointing
+        edits = _keyword_edits(training_args, "ddp_find_unused_parameters", "True")
+        self.add("DDP201", training_args, edits, **self._fields(ev, training_args),
+                 fix=self._advice(ev, "set ddp_find_unused_parameters=True (or leave it unset) in TrainingArguments"))
+
+    # ---- Lightning ----
+    def lightning(self, call: ast.Call, scope: Scope) -> None:
+        before = _pos(call)
+        args = call_arguments(call, scope)
+        strategy = args.get("strategy")
+        if strategy is None:
+            return
+        value = _follow(strategy, scope, before)
+        edits: List[Edit] = []
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            name = value.value
+            base = name.replace("_find_unused_parameters_false", "").replace("_find_unused_parameters_true", "")
+            if base not in LIGHTNING_DDP_NAMES:
+                return
+            flag: object = name.endswith("_find_unused_parameters_true")
+            fixed = f"{base}_find_unused_parameters_true"
+            edits = [Edit("replace", _pos(value), (), repr(fixed))]
+            fix = f'use strategy="{fixed}"'
+        elif isinstance(value, ast.Call) and self.index.qualify(value.func) in LIGHTNING_DDP_STRATEGY:
+            sargs = call_arguments(value, scope)
+            if "**" in sargs:
+                return
+            flag = _const(sargs.get("find_unused_parameters"), scope, before)
+            edits = _keyword_edits(value, "find_unused_parameters", "True")
+            fix = "pass find_unused_parameters=True to DDPStrategy"
+        else:
+            return
+        if flag is ...:
+            return
+        model = self._fit_model(call, scope)
+        ev = self.resolver.evidence(self.resolver.model_class(model, scope, (10 ** 9, 0)))
+        if ev is None or not ev.culprits:
+            return
+        if self._tolerant(flag, ev, call, "find_unused_parameters=True"):
+            return
+        if ev.reentrant:
+            edits = []
+        self.add("DDP201", call, edits, **self._fields(ev, call), fix=self._advice(ev, fix))
+
+    def _fit_model(self, trainer_call: ast.Call, scope: Scope) -> Optional[ast.expr]:
+        names = {name for name, entries in scope.assigns.items()
+                 if any(value is trainer_call and part is None for _, value, part in entries)}
+        for call in scope.calls:
+            func = call.func
+            if (isinstance(func, ast.Attribute) and func.attr in ("fit", "validate") and isinstance(func.value, ast.Name)
+                    and func.value.id in names):
+                args = call_arguments(call, scope, ("model",))
+                return args.get("model")
+        return None
+
+    # ---- accelerate ----
+    def accelerate(self, call: ast.Call, scope: Scope) -> None:
+        before = _pos(call)
+        args = call_arguments(call, scope)
+        if "**" in args:
+            return
+        names = {name for name, entries in scope.assigns.items()
+                 if any(value is call and part is None for _, value, part in entries)}
+        ev = None
+        for other in scope.calls:
+            func = other.func
+            if (isinstance(func, ast.Attribute) and func.attr in ("prepare", "prepare_model")
+                    and isinstance(func.value, ast.Name) and func.value.id in names):
+                for arg in other.args:
+                    ev = self.resolver.evidence(self.resolver.model_class(arg, scope, _pos(other)))
+                    if ev is not None:
+                        break
+            if ev is not None:
+                break
+        if ev is None or not ev.culprits:
+            return
+        flag, edits = self._accelerate_flag(call, args.get("kwargs_handlers"), scope)
+        if flag is ... or self._tolerant(flag, ev, call, "DistributedDataParallelKwargs(find_unused_parameters=True)"):
+            return
+        if ev.reentrant:
+            edits = []
+        self.add("DDP201", call, edits, **self._fields(ev, call), fix=self._advice(
+            ev, "pass kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)] to Accelerator"))
+
+    def _accelerate_flag(self, call: ast.Call, handlers: Optional[ast.expr], scope: Scope) -> Tuple[object, List[Edit]]:
+        before = _pos(call)
+        if handlers is None:
+            ctor = self._ddp_kwargs_name()
+            edits = [Edit("kwarg", before, ("kwargs_handlers",), f"[{ctor}(find_unused_parameters=True)]")]
+            if ctor == "DistributedDataParallelKwargs":
+                edits.append(Edit("import", (0, 0), (), "from accelerate import DistributedDataParallelKwargs"))
+            return False, edits
+        value = _follow(handlers, scope, before)
+        if not isinstance(value, (ast.List, ast.Tuple)):
+            return ..., []
+        for elt in value.elts:
+            item = _follow(elt, scope, before)
+            if isinstance(item, ast.Call) and self.index.qualify(item.func) in ACCELERATE_DDP_KWARGS:
+                kw = call_arguments(item, scope)
+                if "**" in kw:
+                    return ..., []
+                return _const(kw.get("find_unused_parameters"), scope, before), _keyword_edits(
+                    item, "find_unused_parameters", "True")
+            if not isinstance(item, ast.Call):
+                return ..., []
+        return False, []
+
+    def _ddp_kwargs_name(self) -> str:
+        for alias, target in self.index.aliases.items():
+            if target in ACCELERATE_DDP_KWARGS:
+                return alias
+        for alias, target in self.index.aliases.items():
+            if target == "accelerate":
+                return f"{alias}.DistributedDataParallelKwargs"
+        return "DistributedDataParallelKwargs"
+
+    # ---- mmengine config files ----
+    def mmengine_config(self, module: Scope) -> None:
+        entries = module.assigns.get("find_unused_parameters")
+        if not entries:
+            return
+        pos, value, part = max(entries, key=lambda e: e[0])
+        if part is not None or not (isinstance(value, ast.Constant) and value.value is False):
+            return
+        model_cfg = module.assigns.get("model")
+        if not model_cfg:
+            return
+        cfg = _dict_literal(max(model_cfg, key=lambda e: e[0])[1], module, (10 ** 9, 0))
+        if cfg is None or "type" not in cfg:
+            return
+        info = self._mmengine_type(cfg["type"], module)
+        ev = self.resolver.evidence(info)
+        if ev is None or not ev.culprits:
+            return
+        stmt = next((s for s in self.index.tree.body if isinstance(s, ast.Assign) and s.value is value), None)
+        if stmt is None:
+            return
+        self.add("DDP201", stmt, [Edit("replace", _pos(value), (), "True")], code="find_unused_parameters = False",
+                 attrs=ev.names, cls=ev.info.name, fix=self._advice(ev, "set find_unused_parameters = True in the config"))
+
+    def _mmengine_type(self, node: ast.expr, module: Scope) -> Optional[ClassInfo]:
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            qual = self.index.qualify(node)
+            return self.resolver.class_or_factory(self.index, qual, 0) if qual else None
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return None
+        name = node.value.rsplit(".", 1)[-1]
+        if name in self.index.classes:
+            return self.index.classes[name]
+        imports = module.assigns.get("custom_imports")
+        cfg = _dict_literal(imports[-1][1], module, (10 ** 9, 0)) if imports else None
+        modules = cfg.get("imports") if cfg else None
+        if isinstance(modules, (ast.List, ast.Tuple)):
+            for elt in modules.elts:
+                if isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+                    info = self.index.local_class(f"{elt.value}.{name}")
+                    if info is not None:
+                        return info
+        return None
+
+    # ---- training code that drops model outputs (DDP203) ----
+    def dropped_outputs(self, scope: Scope) -> None:
+        for name, entries in list(scope.assigns.items()):
+            for pos, value, part in entries:
+                if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+                    continue
+                ev = self.resolver.evidence(self.resolver.model_class(value.func, scope, pos))
+                if ev is None or ev.report.facts.flow.silent:
+                    continue
+                self._judge_dropped(ev, value, scope, pos)
+
+    def _judge_dropped(self, ev: Evidence, call: ast.Call, scope: Scope, pos: Pos) -> None:
+        targets = [(n, p) for n, entries in scope.assigns.items() for (q, v, p) in entries if v is call]
+        returned: Val = ev.report.facts.flow.returned
+        kept: Optional[Set[object]] = set()
+        if any(p is not None for _, p in targets):  # `logits, aux = model(x)`
+            if returned.items is None:
+                return
+            for name, part in targets:
+                if part is not None and not name.startswith("_") and _loaded_after(scope, name, pos):
+                    kept.add(part)
+            parts = dict(enumerate(returned.items))
+        else:
+            if len(targets) != 1:
+                return
+            kept = _used_parts(scope, targets[0][0], pos)
+            if kept is None:
+                return
+            if returned.items is not None and all(isinstance(k, int) for k in kept):
+                parts = dict(enumerate(returned.items))
+                kept = {k % len(returned.items) for k in kept if -len(returned.items) <= k < len(returned.items)}
+            elif returned.keys is not None and all(isinstance(k, str) for k in kept):
+                parts = dict(returned.keys)
+            else:
+                return
+        dropped = [k for k in parts if k not in kept]
+        if not dropped or not kept:
+            return
+        kept_ids = _ids(parts[k] for k in kept) | {uid for uid, _ in returned.taint}
+        dropped_ids = _ids(parts[k] for k in dropped)
+        facts = ev.report.facts
+        attrs: List[str] = []
+        uses_by_attr: Dict[str, List[int]] = {}
+        for use in facts.flow.uses:
+            if not use.test_only:
+                uses_by_attr.setdefault(use.attr, []).append(use.id)
+        already = {f.attr_name for f in ev.report.findings}
+        for attr_name, ids in uses_by_attr.items():
+            attr = facts.init.attrs.get(attr_name)
+            if attr is None or attr_name in already or self.analysis._never_judged(attr, facts):
+                continue
+            if any(i in facts.flow.escaped or i in kept_ids for i in ids):
+                continue
+            if any(i in dropped_ids for i in ids):
+                attrs.append(f"self.{attr_name}")
+        if not attrs:
+            return
+        shown = ", ".join(_part_text(k) for k in dropped)
+        self.add("DDP203", call, (), code=_short(call), attrs=f"{', '.join(sorted(attrs))} in {ev.info.name}",
+                 cls=ev.info.name, parts=shown, entry=f"{ev.info.name}.{facts.entry}")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    if isinstance(node, ast.Call) and len(text) > 60:
+        text = f"{ast.unparse(node.func)}(...)"
+    return text
+
+
+def _keyword_edits(call: ast.Call, name: str, value: str) -> List[Edit]:
+    if any(k.arg is None for k in call.keywords):
+        return []
+    return [Edit("kwarg", _pos(call), (name,), value)]
+
+
+def _fastnlp_ddp_device(device: Optional[ast.expr], scope: Scope, before: Pos) -> bool:
+    """fastNLP 1.x starts DDP for a list of devices, or -1 (every GPU); a plain int or 'cpu' is one process."""
+    if device is None:
+        return False
+    node = _follow(device, scope, before)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "range"):
+        return True
+    return _const(node, scope, before) == -1
+
+
+def _fastnlp_flag(call: ast.Call, args: Dict[str, ast.expr], scope: Scope) -> Tuple[object, List[Edit]]:
+    """find_unused_parameters inside torch_kwargs={"ddp_kwargs": {...}}, and the edit that sets it."""
+    before = _pos(call)
+    if "torch_kwargs" not in args:
+        if "**" in args:
+            return ..., []
+        return None, _keyword_edits(call, "torch_kwargs", '{"ddp_kwargs": {"find_unused_parameters": True}}')
+    torch_kwargs = _follow(args["torch_kwargs"], scope, before)
+    outer = _dict_literal(torch_kwargs, scope, before)
+    if outer is None:
+        return ..., []
+    edit_outer = [Edit("dict", _pos(torch_kwargs), ("ddp_kwargs", "find_unused_parameters"), "True")] if isinstance(
+        torch_kwargs, ast.Dict) else []
+    if "ddp_kwargs" not in outer:
+        return None, edit_outer
+    ddp_node = _follow(outer["ddp_kwargs"], scope, before)
+    inner = _dict_literal(ddp_node, scope, before)
+    if inner is None:
+        return ..., []
+    edits = [Edit("dict", _pos(ddp_node), ("find_unused_parameters",), "True")] if isinstance(ddp_node, ast.Dict) else []
+    return _const(inner.get("find_unused_parameters"), scope, before), edits
+
+
+def _guarding_argument(ev: Evidence, finding: Finding) -> Optional[Tuple[str, str]]:
+    """The entry-point argument with a default whose presence guards ``finding``'s attribute."""
+    facts = ev.report.facts
+    func = None
+    for owner in ev.info.module.mro(ev.info)[0]:
+        func = owner.methods.get(facts.entry)
+        if func is not None:
+            break
+    if func is None:
+        return None
+    params = func.args.args + func.args.kwonlyargs
+    defaults: Dict[str, str] = {}
+    positional = func.args.args
+    for param, default in zip(positional[len(positional) - len(func.args.defaults):], func.args.defaults):
+        defaults[param.arg] = ast.unparse(default)
+    for param, default in zip(func.args.kwonlyargs, func.args.kw_defaults):
+        if default is not None:
+            defaults[param.arg] = ast.unparse(default)
+    text = finding.message
+    for param in params:
+        if param.arg in defaults and f"{param.arg}" in text.split(" when ", 1)[-1].split(";")[0]:
+            return param.arg, defaults[param.arg]
+    return None
+
+
+def _loaded_after(scope: Scope, name: str, pos: Pos) -> bool:
+    return any(_pos(node) > pos for node in scope.loads.get(name, ()))
+
+
+def _used_parts(scope: Scope, name: str, pos: Pos) -> Optional[Set[object]]:
+    """Which parts of ``out`` the code reads after ``pos``: ``out[0]``, ``out["logits"]``, ``out.logits``.
+
+    None when ``out`` is also used whole (then nothing is dropped)."""
+    parents: Dict[int, ast.AST] = {}
+    for node in ast.walk(scope.node):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    parts: Set[object] = set()
+    for node in scope.loads.get(name, ()):
+        if _pos(node) <= pos:
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.slice, ast.Constant) and (
+                isinstance(parent.slice.value, (int, str))):
+            parts.add(parent.slice.value)
+        elif isinstance(parent, ast.Attribute) and parent.value is node:
+            parts.add(parent.attr)
+        else:
+            return None
+    return parts
+
+
+def _ids(vals: Iterator[Val]) -> Set[int]:
+    out: Set[int] = set()
+    for val in vals:
+        out.update(uid for uid, _ in val.taint)
+        out |= _ids(iter(val.items or ()))
+        out |= _ids(v for _, v in (val.keys or ()))
+    return out
+
+
+def _part_text(part: object) -> str:
+    return f"[{part}]" if isinstance(part, int) else f".{part}"

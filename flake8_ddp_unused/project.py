@@ -1,0 +1,190 @@
+"""Other files of the project: find the file a name is imported from, parse it once, hand out its classes.
+
+flake8 gives a plugin one file at a time. A launch site (``Trainer(model=Net(), ...)``) or a model class
+often refers to a class defined in another file of the same project (``from .models import Net``,
+``from pkg.models import Net``). This module maps such a qualified name to a file, relative to the linted
+file (relative imports) or to the project's roots (absolute imports: the top of the package the file is
+in, the current working directory and its ``src/``), parses that file with ``ast`` once per process
+(cached by path, mtime and size; under ``flake8 --jobs`` each worker has its own cache) and returns the
+:class:`~flake8_ddp_unused.index.ClassInfo`.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from .index import ClassInfo, FileIndex
+
+if TYPE_CHECKING:
+    from .analyzer import FileAnalysis, Settings
+
+# Packages that are never part of the user's project: do not even look at the disk for them.
+_EXTERNAL_ROOTS = frozenset({
+    "torch", "torchvision", "torchaudio", "numpy", "np", "transformers", "lightning", "pytorch_lightning",
+    "accelerate", "fastNLP", "mmengine", "mmcv", "mmdet", "detectron2", "timm", "typing", "abc", "os", "sys",
+    "math", "random", "functools", "collections", "dataclasses", "builtins", "object", "einops", "scipy",
+})
+_MAX_FILE_BYTES = 2_000_000
+_MAX_REEXPORT_DEPTH = 4
+
+# path -> (mtime_ns, size, index or None). One entry per file per process.
+_FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
+# (path, settings) -> FileAnalysis of that file, built on demand for launch-site evidence.
+_ANALYSES: Dict[Tuple[str, object], "FileAnalysis"] = {}
+# (directory, dotted module) -> file path or None
+_LOCATIONS: Dict[Tuple[str, str], Optional[str]] = {}
+
+
+def clear_cache() -> None:
+    _FILES.clear()
+    _ANALYSES.clear()
+    _LOCATIONS.clear()
+
+
+def package_root(path: str) -> Tuple[str, str]:
+    """(root directory, module name) of a file: walk up while the directory is a package."""
+    path = os.path.abspath(path)
+    directory, base = os.path.split(path)
+    stem = os.path.splitext(base)[0]
+    parts: List[str] = [] if stem == "__init__" else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+        if not package:
+            break
+    return directory, ".".join(parts)
+
+
+def project_roots(path: str) -> List[str]:
+    """Directories absolute imports are looked up from, best first."""
+    roots: List[str] = []
+    root, _ = package_root(path)
+    cwd = os.getcwd()
+    for candidate in (root, os.path.dirname(os.path.abspath(path)), cwd, os.path.join(cwd, "src")):
+        if candidate not in roots and os.path.isdir(candidate):
+            roots.append(candidate)
+    return roots
+
+
+def _module_file(directory: str, dotted: str) -> Optional[str]:
+    """``a.b`` under ``directory``: ``a/b.py`` or ``a/b/__init__.py``."""
+    key = (directory, dotted)
+    if key in _LOCATIONS:
+        return _LOCATIONS[key]
+    found: Optional[str] = None
+    base = os.path.join(directory, *dotted.split(".")) if dotted else directory
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate):
+            found = candidate
+            break
+    _LOCATIONS[key] = found
+    return found
+
+
+def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[FileIndex]:
+    """The :class:`FileIndex` of another file, parsed once per process (keyed by path, mtime, size)."""
+    path = os.path.abspath(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    cached = _FILES.get(path)
+    if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+        return cached[2]
+    index: Optional[FileIndex] = None
+    if stat.st_size <= _MAX_FILE_BYTES:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            tree = ast.parse(data, filename=path)
+            lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+            bases = settings.module_bases if settings is not None else ()
+            index = FileIndex(tree, lines, path, "", bases)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            index = None
+    _FILES[path] = (stat.st_mtime_ns, stat.st_size, index)
+    if index is not None:
+        attach(index, settings)
+    return index
+
+
+def analysis_for(index: FileIndex, settings: "Settings") -> "FileAnalysis":
+    """The (cached) analysis of another file of the project, for the classes a launch site uses."""
+    from .analyzer import FileAnalysis
+
+    key = (os.path.abspath(index.filename), settings)
+    analysis = _ANALYSES.get(key)
+    if analysis is None or analysis.index is not index:
+        analysis = FileAnalysis(index, settings)
+        _ANALYSES[key] = analysis
+    return analysis
+
+
+def split_qualname(qualname: str) -> Tuple[int, str, str]:
+    """``..pkg.models.Net`` -> (2, "pkg.models", "Net")."""
+    level = len(qualname) - len(qualname.lstrip("."))
+    rest = qualname[level:]
+    module, _, name = rest.rpartition(".")
+    return level, module, name
+
+
+def find_module(importer: str, level: int, module: str) -> Optional[str]:
+    """The file a module name refers to, seen from the file ``importer``."""
+    if level:
+        directory = os.path.dirname(os.path.abspath(importer))
+        for _ in range(level - 1):
+            directory = os.path.dirname(directory)
+        return _module_file(directory, module)
+    if not module or module.split(".")[0] in _EXTERNAL_ROOTS:
+        return None
+    for root in project_roots(importer):
+        found = _module_file(root, module)
+        if found is not None:
+            return found
+    return None
+
+
+def resolve_class(importer: FileIndex, qualname: str, settings: Optional["Settings"] = None,
+                  depth: int = 0) -> Optional[ClassInfo]:
+    """The class a qualified name (as ``FileIndex.qualify`` spells it) refers to in another project file."""
+    if depth > _MAX_REEXPORT_DEPTH or importer.filename.startswith("<"):
+        return None
+    level, module, name = split_qualname(qualname)
+    if not name or (not level and not module):
+        return None
+    path = find_module(importer.filename, level, module)
+    if path is None or os.path.abspath(path) == os.path.abspath(importer.filename):
+        return None
+    other = load_index(path, settings)
+    if other is None:
+        return None
+    if name in other.classes:
+        return other.classes[name]
+    if name in other.aliases:  # re-exported: `from .models import Net` in a package's __init__.py
+        return resolve_class(other, other.aliases[name], settings, depth + 1)
+    return None
+
+
+def attach(index: FileIndex, settings: Optional["Settings"] = None) -> None:
+    """Let ``index.local_class`` see classes of the other files of the project."""
+    if index.filename.startswith("<") or index.resolve_external is not None:
+        return
+    index.resolve_external = lambda qualname: resolve_class(index, qualname, settings)
+
+
+def resolve_function(importer: FileIndex, qualname: str,
+                     settings: Optional["Settings"] = None) -> Optional[Tuple[FileIndex, ast.AST]]:
+    """A top-level function of another project file (a model factory ``build_model()``)."""
+    if importer.filename.startswith("<"):
+        return None
+    level, module, name = split_qualname(qualname)
+    if not name or (not level and not module):
+        return None
+    path = find_module(importer.filename, level, module)
+    if path is None or os.path.abspath(path) == os.path.abspath(importer.filename):
+        return None
+    other = load_index(path, settings)
+    if other is None or name not in other.functions:
+        return None
+    return other, other.functions[name]
