@@ -1,0 +1,7 @@
+"""``python -m flake8_ddp_unused``: the standalone command."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
