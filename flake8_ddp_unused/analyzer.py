@@ -144,6 +144,7 @@ class FileAnalysis:
             or attr.owner in self.file.frozen_classes
             or attr.name in self.file.external_reads
             or attr.name in facts.init.shared
+            or attr.name in self.file.tied_names
         )
 
     def run(self) -> List[Finding]:

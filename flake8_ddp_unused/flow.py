@@ -676,7 +676,7 @@ class FlowAnalyzer:
                     self.eval(test.left, env, frame, test=True)
                     return (self._self_flag_guard(left_attr, text, positive),)
                 value = self.eval(test.left, env, frame, test=True)
-                return (self._guard_from_origin(value.origin, text, presence=True),)
+                return (self._presence_guard(value.origin, text),)
             if left_attr == "training" and isinstance(right, cst.Name) and right.value in ("True", "False"):
                 truthy = (right.value == "True") == isinstance(op, (cst.Is, cst.Equal))
                 return (Guard(ALWAYS if truthy else NEVER, text),)
@@ -696,7 +696,15 @@ class FlowAnalyzer:
             return Guard(STATIC, text, attr, positive)
         return Guard(UNKNOWN, text)
 
-    def _guard_from_origin(self, origin: FrozenSet[str], text: str, presence: bool = False) -> Guard:
+    def _presence_guard(self, origin: FrozenSet[str], text: str) -> Guard:
+        """`x is None` asks whether an argument was given, not what the data holds: that is usually the
+        same in every training iteration, so it is the opt-in OPTIONAL kind, never BATCH."""
+        guard = self._guard_from_origin(origin, text)
+        if guard.kind == BATCH and guard.detail in ("data values", "task or mode argument"):
+            return Guard(OPTIONAL, text)
+        return guard
+
+    def _guard_from_origin(self, origin: FrozenSet[str], text: str) -> Guard:
         if not origin or origin <= {"const"}:
             return Guard(UNKNOWN, text)
         if origin & {"shape", "unknown", "selfattr", "global"} or origin <= {"module", "const"}:

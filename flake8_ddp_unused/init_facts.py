@@ -70,11 +70,13 @@ class FileFacts:
     frozen_names: Set[str] = field(default_factory=set)
     frozen_classes: Set[str] = field(default_factory=set)
     external_reads: Set[str] = field(default_factory=set)
+    tied_names: Set[str] = field(default_factory=set)  # named in `_tied_weights_keys`: tied at load time
     # methods called on other objects from code that may run in a training step: `self.encoder.encode(x)`
     external_calls: Set[str] = field(default_factory=set)
 
 
 # Code in functions with these words in their name sets a model up; it is not a training step.
+_TIED_WEIGHTS_NAMES = {"_tied_weights_keys", "_tied_weights", "_dynamic_tied_weights_keys"}
 _SETUP_WORDS = ("init", "reset", "freeze", "load", "save", "build", "setup", "configure")
 
 _FALSY = {"False", "None", "0", "0.0", "''", '""'}
@@ -97,6 +99,13 @@ def file_facts(tree: ast.AST) -> FileFacts:
             walk(child, child_cls, child_setup)
 
     def _note(node: ast.AST, cls: Optional[str], setup: bool) -> None:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and cls is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id in _TIED_WEIGHTS_NAMES for t in targets) and node.value:
+                # transformers ties these parameters at load time: "lm_head.decoder.bias" -> "lm_head.bias"
+                for item in ast.walk(node.value):
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                        facts.tied_names.update(item.value.split("."))
         if isinstance(node, ast.Attribute):
             if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
                 facts.external_reads.add(node.attr)

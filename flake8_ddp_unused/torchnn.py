@@ -51,7 +51,7 @@ PARAMETERLESS_LAYERS = frozenset(
     ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SiLU Sigmoid SmoothL1Loss
     SoftMarginLoss Softmax Softmax2d Softmin Softplus Softshrink Softsign Tanh Tanhshrink Threshold
     TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold Upsample UpsamplingBilinear2d
-    UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d
+    UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d Buffer
     """.split()
 )
 
