@@ -1,5 +1,4 @@
 """A text classifier whose pooler is built but never used: DDP stops after the first iteration."""
-import torch
 import torch.nn as nn
 
 
@@ -7,7 +6,9 @@ class Encoder(nn.Module):
     def __init__(self, vocab: int = 1000, dim: int = 64, layers: int = 2):
         super().__init__()
         self.embed = nn.Embedding(vocab, dim)
-        self.layers = nn.ModuleList([nn.TransformerEncoderLayer(dim, 4, batch_first=True) for _ in range(layers)])
+        self.layers = nn.ModuleList(
+            [nn.TransformerEncoderLayer(dim, 4, batch_first=True) for _ in range(layers)]
+        )
         self.pooler = nn.Linear(dim, dim)
 
     def forward(self, ids):

@@ -26,11 +26,30 @@ class ClassReport:
 
     info: ClassInfo
     facts: Optional[ClassFacts]
-    findings: List[Finding] = field(default_factory=list)
+    findings: List[Finding] = field(default_factory=list)  # reported on this class's own lines
+    analysis: Optional["FileAnalysis"] = None
 
     @property
     def culprits(self) -> List[Finding]:
-        return self.findings
+        """The class's own findings and those of the submodules it builds, named from this class
+        (`self.encoder.pooler`): what a launch of this model would wait for."""
+        return self._culprits(self.info.name, "self", set())
+
+    def _culprits(self, outer: str, prefix: str, seen: set) -> List[Finding]:
+        key = (self.info.module.filename, self.info.name)
+        if key in seen or len(seen) > 32:
+            return []
+        seen.add(key)
+        found = [replace(f, cls=outer, attr=prefix + f.attr[len("self"):]) for f in self.findings]
+        if self.facts is None or self.analysis is None:
+            return found
+        for attr in self.facts.init.attrs.values():
+            if attr.built.kind != "module_class" or attr.frozen:
+                continue
+            sub = self.analysis.submodule_report(self.info, attr.built.ctor)
+            if sub is not None:
+                found += sub._culprits(outer, f"{prefix}.{attr.name}", seen)
+        return found
 
 
 def file_framework(index: FileIndex) -> str:
@@ -84,6 +103,7 @@ class FileAnalysis:
         self.file = file_facts(index.tree)
         self.framework = file_framework(index)
         self._reports: Dict[str, ClassReport] = {}
+        self._ran = False
         self._verdicts: Dict[str, Dict[Tuple[str, str], Verdict]] = {}
 
     def class_facts(self, info: ClassInfo, kind: str) -> Optional[ClassFacts]:
@@ -148,6 +168,7 @@ class FileAnalysis:
         )
 
     def run(self) -> List[Finding]:
+        self._ran = True
         classes = list(self.index.module_classes())
         per_class: List[Tuple[ClassInfo, ClassFacts, Dict[str, Verdict]]] = []
         for info, kind in classes:
@@ -177,13 +198,24 @@ class FileAnalysis:
                 for finding in findings_for(facts, attr, verdict):
                     findings.setdefault((finding.line, finding.code, finding.attr), finding)
             self._reports[info.name] = ClassReport(info, facts, [
-                f for f in findings.values() if f.cls == info.name])
+                f for f in findings.values() if f.cls == info.name], self)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
 
     def report(self, class_name: str) -> Optional[ClassReport]:
-        if not self._reports:
+        if not self._ran:
             self.run()
         return self._reports.get(class_name)
+
+    def submodule_report(self, owner: ClassInfo, ctor: str) -> Optional[ClassReport]:
+        """The report of the class that ``ctor`` (as written in ``owner``'s file) builds."""
+        target = owner.module.local_class(owner.module.qualify_dotted(ctor))
+        if target is None:
+            return None
+        if target.module is self.index:
+            return self.report(target.name)
+        from .project import analysis_for  # another file of the project, parsed once per process
+
+        return analysis_for(target.module, self.settings).report(target.name)
 
 
 def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<string>",
