@@ -147,4 +147,4 @@ def test_examples_directory_as_in_readme(root: Path) -> None:
     """README: `flake8 examples/` shows the DDP finding of the bundled example."""
     proc = subprocess.run([sys.executable, "-m", "flake8", "examples/"], cwd=root, capture_output=True,
                           text=True, timeout=120)
-    assert "examples/bert_classifier.py:11:9: DDP001 self.pooler in Encoder" in proc.stdout, proc.stdout
+    assert "examples/bert_classifier.py:12:9: DDP001 self.pooler in Encoder" in proc.stdout, proc.stdout
