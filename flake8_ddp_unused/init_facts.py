@@ -662,6 +662,7 @@ def falsy_default(flag: Flag) -> bool:
 _FACTORY_NOUNS = {"layer", "block", "norm", "module", "model", "encoder", "decoder", "head", "net", "backbone",
                   "neck", "embed", "embedding", "conv", "attn", "attention", "mlp", "classifier", "stem", "branch"}
 _FACTORY_VERBS = {"build", "create"}
+_PREDICATE_PREFIXES = ("use_", "is_", "has_", "should_", "can_", "num_", "with_")
 _NOT_MODULE_ROOTS = {"collections", "typing", "pathlib", "dataclasses", "enum", "functools", "itertools",
                      "numpy", "re", "math", "os", "sys", "logging", "warnings", "copy", "json"}
 
@@ -675,5 +676,7 @@ def looks_like_module_factory(callee: str, qualname: str = "") -> bool:
         return False
     if last[:1].isupper() and not last.isupper():
         return True
+    if last.lower().lstrip("_").startswith(_PREDICATE_PREFIXES):
+        return False  # use_fused_attn(), is_fast_norm(): flags, not modules
     tokens = set(last.lower().strip("_").split("_"))
     return bool(tokens & _FACTORY_NOUNS) or bool(tokens & _FACTORY_VERBS)

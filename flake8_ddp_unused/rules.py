@@ -157,6 +157,8 @@ def covering_uses(uses: Sequence[Use], limit: int = 64) -> List[Use]:
 
 
 def judge_attribute(attr: TrainableAttr, uses: Sequence[Use], facts: ClassFacts) -> Verdict:
+    if attr.built.kind == "maybe" and any(use.test_only for use in uses):
+        return Verdict(UNDECIDED)  # `if self.fused_attn:`: what the factory built is a flag, not a module
     uses = covering_uses([use for use in uses if not use.test_only])
     statuses = [(use, use_status(use, attr, facts)) for use in uses]
     if not statuses:
