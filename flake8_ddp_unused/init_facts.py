@@ -472,6 +472,8 @@ class InitCollector:
         qual = self.cls.module.qualify(func) or ""
         if not qual:
             return Built("none")
+        if qual in _PASS_THROUGH_CALLS and len(value.args) == 1 and not value.keywords:
+            return self.classify(value.args[0], defaults, local)  # nn.Sequential(OrderedDict([...]))
         if qual in PARAMETER_CLASSES or qual == "torch.nn.parameter.Parameter":
             frozen = any(k.arg == "requires_grad" and _is_false(k.value) for k in value.keywords) or (
                 len(value.args) >= 2 and _is_false(value.args[1])
@@ -592,6 +594,8 @@ class InitCollector:
             return True
         return any(a.built.kind != "none" for a in facts.attrs.values())
 
+
+_PASS_THROUGH_CALLS = {"collections.OrderedDict", "OrderedDict", "dict", "list", "tuple"}
 
 _HAS_PARAMETERS_IN_PROGRESS: Set[Tuple[str, str]] = set()
 
