@@ -15,7 +15,7 @@ import io
 import os
 import sys
 import tokenize
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
@@ -64,7 +64,8 @@ def lint_source(source: str, filename: str, config: Config) -> FileOutcome:
             return FileOutcome(results=(Result(filename, 1, 1, "DDP999", message),))
         return FileOutcome(error=f"internal error, no findings for this file ({text}); please report it")
     results = tuple(
-        Result(filename, f.line, f.col + 1, f.code, f.message, bool(f.fixable or rules_by_code()[f.code].fixable))
+        Result(filename, f.line, f.col + 1, f.code, f.message,
+               bool(f.fixable or rules_by_code()[f.code].fixable))
         for f in findings if config.is_enabled(f.code)
     )
     return FileOutcome(results=results)
@@ -113,10 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                "[tool.flake8-ddp-unused] in pyproject.toml. Exit status: 0 clean, 1 findings, 2 usage error.",
     )
     parser.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
-    parser.add_argument("--format", choices=FORMATS, default="default", help="output format (default: %(default)s)")
+    parser.add_argument("--format", choices=FORMATS, default="default",
+                        help="output format (default: %(default)s)")
     parser.add_argument("--output-file", type=Path, help="write the report here instead of stdout")
     parser.add_argument("--select", help="comma-separated code prefixes to report (replaces the default)")
-    parser.add_argument("--ignore", help="comma-separated code prefixes not to report (replaces the config's)")
+    parser.add_argument("--ignore", help="code prefixes not to report (replaces the configured ignore)")
     parser.add_argument("--extend-select", help="code prefixes to report in addition, e.g. DDP901")
     parser.add_argument("--extend-ignore", help="code prefixes not to report, in addition")
     parser.add_argument("--ddp-entry-points", help="extra training entry-point method names")
@@ -182,7 +184,7 @@ class Progress:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = _config_from_args(args)
     fixers = _fix_functions() if (args.fix or args.diff) else None
-    files = list(discover(args.paths, config))
+    files = sorted(set(discover(args.paths, config)), key=display_path)  # flake8's order
     show_progress = args.progress if args.progress is not None else (
         err.isatty() and len(files) >= PROGRESS_MIN_FILES)
     progress = Progress(len(files), bool(show_progress), err)
@@ -239,7 +241,8 @@ def _encoding_of(path: Path) -> str:
     return encoding
 
 
-def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None,
+         err: Optional[TextIO] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
     err = err or sys.stderr

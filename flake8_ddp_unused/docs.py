@@ -1,11 +1,15 @@
-"""``docs/rules.md``, generated from the rule registry.
+"""``docs/rules.md``, generated from the rule registry, and the demo output in README.md.
 
-Regenerate after any change to a rule:   python -m flake8_ddp_unused.docs
-Check without writing (exit 1 if stale): python -m flake8_ddp_unused.docs --check
+Regenerate after any change to a rule or to examples/:   python -m flake8_ddp_unused.docs
+Check without writing (exit 1 if stale):                 python -m flake8_ddp_unused.docs --check
+
+The README demo is the real output of ``flake8 examples/`` run in the repository root; it sits between
+the markers ``<!-- demo:start -->`` and ``<!-- demo:end -->`` (nothing is written without them).
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -13,7 +17,10 @@ from typing import List, Optional, Sequence
 from .registry import Rule, all_rules
 
 REGENERATE = "python -m flake8_ddp_unused.docs"
-DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "docs" / "rules.md"
+README = ROOT / "README.md"
+DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 MISSING = "_Not documented yet._"
 
 
@@ -72,24 +79,47 @@ def missing_sections(rules: Optional[Sequence[Rule]] = None) -> List[str]:
     return out
 
 
+def demo_block(root: Path = ROOT) -> str:
+    """The README demo: `flake8 examples/` and its real output, as a fenced block."""
+    proc = subprocess.run([sys.executable, "-m", "flake8", "examples/"], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    return f"```console\n$ flake8 examples/\n{proc.stdout}```"
+
+
+def refresh_readme(text: str, block: str) -> str:
+    """README text with the demo between the markers replaced by ``block``; unchanged without markers."""
+    if DEMO_START not in text or DEMO_END not in text:
+        return text
+    head, rest = text.split(DEMO_START, 1)
+    _, tail = rest.split(DEMO_END, 1)
+    return f"{head}{DEMO_START}\n{block}\n{DEMO_END}{tail}"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flake8_ddp_unused.docs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: %(default)s")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale, write nothing")
+    parser.add_argument("--readme", type=Path, default=README, help="default: %(default)s")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale, write nothing")
     args = parser.parse_args(argv)
-    text = render()
-    current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
-    if args.check:
-        if current != text:
-            print(f"{args.output} is stale: run `{REGENERATE}`", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    wanted = {args.output: render()}
+    if args.readme.is_file():
+        readme = args.readme.read_text(encoding="utf-8")
+        if DEMO_START in readme:
+            wanted[args.readme] = refresh_readme(readme, demo_block(args.readme.parent))
+    status = 0
+    for path, text in wanted.items():
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current == text:
+            continue
+        if args.check:
+            print(f"{path} is stale: run `{REGENERATE}`", file=sys.stderr)
+            status = 1
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -116,8 +116,8 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["explain", rule.code.lower()], out) == 0
         text = out.getvalue()
         assert text.startswith(f"## {rule.code} `{rule.name}`")
-        for section in ("What it does", "Why is this bad?", "Example", "Use instead", "Known limits", "Options",
-                        "Fix safety"):
+        for section in ("What it does", "Why is this bad?", "Example", "Use instead", "Known limits",
+                        "Options", "Fix safety"):
             assert f"### {section}" in text
     assert main(["explain", "DDP000"], io.StringIO()) == 2
     assert "known codes: DDP001" in capsys.readouterr().err

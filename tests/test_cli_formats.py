@@ -51,8 +51,8 @@ def test_json_format_empty_is_an_empty_array(tmp_path: Path) -> None:
 def test_github_format(tmp_path: Path) -> None:
     _, out, _ = run_cli(tmp_path, "--format", "github")
     path = (tmp_path / "model.py").as_posix()
-    assert re.fullmatch(rf"::error file={re.escape(path)},line=8,col=9,title=DDP001::DDP001 self\.pooler [^\n]+\n",
-                        out), out
+    expected = rf"::error file={re.escape(path)},line=8,col=9,title=DDP001::DDP001 self\.pooler [^\n]+\n"
+    assert re.fullmatch(expected, out), out
 
 
 def test_github_format_escapes() -> None:

@@ -142,7 +142,8 @@ def test_cli_reads_pyproject(tmp_path: Path) -> None:
 
 
 def test_cli_pyproject_overrides_flake8_section(tmp_path: Path) -> None:
-    (tmp_path / "setup.cfg").write_text("[flake8]\nddp-module-bases = mylib.base.BaseModel\n", encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[flake8]\nddp-module-bases = mylib.base.BaseModel\n",
+                                        encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text('[tool.flake8-ddp-unused]\nddp_entry_points = "compute_loss"\n',
                                              encoding="utf-8")
     config = load_config(tmp_path)

@@ -5,6 +5,7 @@ where a configuration file is the point (see test_config_flake8.py).
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -147,4 +148,6 @@ def test_examples_directory_as_in_readme(root: Path) -> None:
     """README: `flake8 examples/` shows the DDP finding of the bundled example."""
     proc = subprocess.run([sys.executable, "-m", "flake8", "examples/"], cwd=root, capture_output=True,
                           text=True, timeout=120)
-    assert "examples/bert_classifier.py:12:9: DDP001 self.pooler in Encoder" in proc.stdout, proc.stdout
+    # the exact output is the README demo (tests/test_docs.py); here: the finding is there, at column 9
+    assert re.search(r"^examples/bert_classifier\.py:\d+:9: DDP001 self\.pooler in Encoder", proc.stdout, re.M), \
+        proc.stdout

@@ -106,13 +106,14 @@ def test_pylsp_publishes_ddp_diagnostics(tmp_path: Path) -> None:
         client.wait_for(lambda m: m.get("id") == request)
         client.send("initialized", {})
         client.send("workspace/didChangeConfiguration", {"settings": PYLSP_SETTINGS})
-        client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                              "text": MODEL}})
+        document = {"uri": uri, "languageId": "python", "version": 1, "text": MODEL}
+        client.send("textDocument/didOpen", {"textDocument": document})
 
         def ddp_diagnostics(message: Dict[str, Any]) -> bool:
             return (message.get("method") == "textDocument/publishDiagnostics"
                     and message["params"]["uri"] == uri
-                    and any(str(d.get("code", "")).startswith("DDP") for d in message["params"]["diagnostics"]))
+                    and any(str(d.get("code", "")).startswith("DDP")
+                            for d in message["params"]["diagnostics"]))
 
         diagnostics: List[Dict[str, Any]] = client.wait_for(ddp_diagnostics)["params"]["diagnostics"]
     finally:

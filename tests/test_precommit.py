@@ -3,9 +3,8 @@
 pre-commit clones the hook repository (here: a git repository made from this checkout's package files, so
 the test sees uncommitted work too), builds a virtualenv in PRE_COMMIT_HOME and ``pip install``s the
 repository into it; that needs PyPI (or pip's cache) for setuptools, flake8 and libcst, nothing else.
-Measured on a 2-core machine with a warm pip cache: about 15-25 s per hook environment, built once
-per test session (both tests share one PRE_COMMIT_HOME); the `precommit` marker lets you deselect them
-(`-m "not precommit"`); CI runs them.
+Measured here (pre-commit 4.7.0, Python 3.11): 13-25 s per test, nearly all of it pre-commit building
+the hook's virtualenv (one per test: the two hooks have different environments).
 """
 from __future__ import annotations
 
@@ -20,8 +19,6 @@ from typing import Dict, Tuple
 import pytest
 
 from .test_flake8_e2e import MODEL
-
-
 
 PACKAGE_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "LICENSE")
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
