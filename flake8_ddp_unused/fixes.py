@@ -101,7 +101,13 @@ class _Fixer(cst.CSTTransformer):
 
     def _replace(self, original_node: cst.BaseExpression, updated_node: cst.BaseExpression) -> cst.BaseExpression:
         for edit in self._edits("replace", original_node):
-            return cst.parse_expression(edit.value)
+            new = cst.parse_expression(edit.value)
+            if isinstance(original_node, cst.SimpleString) and isinstance(new, cst.SimpleString):
+                text = new.evaluated_value
+                if isinstance(text, str) and original_node.quote not in text and "\\" not in text:
+                    return original_node.with_changes(value=f"{original_node.prefix}{original_node.quote}{text}"
+                                                            f"{original_node.quote}")
+            return new
         return updated_node
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> Any:

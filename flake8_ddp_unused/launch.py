@@ -310,25 +310,50 @@ class Resolver:
         if report is None or report.facts is None:
             return None
         culprits = [f for f in report.findings if not f.code.startswith("DDP9")]
-        return Evidence(info, report, culprits, self.reentrant_checkpoint(info.module))
+        return Evidence(info, report, culprits, self.reentrant_checkpoint(info, report))
 
-    def reentrant_checkpoint(self, index: FileIndex) -> Optional[str]:
-        """A reentrant activation checkpoint in the model's file: ``checkpoint(...)`` without use_reentrant=False."""
-        key = index.filename
-        if key not in self._reentrant:
-            self._reentrant[key] = _find_reentrant(index)
-        return self._reentrant[key]
+    def reentrant_checkpoint(self, info: ClassInfo, report: "ClassReport", depth: int = 0) -> Optional[str]:
+        """A reentrant activation checkpoint in the model: ``checkpoint(...)`` without use_reentrant=False,
+        in a method of the class, its bases, or the project classes its ``__init__`` builds."""
+        key = f"{info.module.filename}:{info.name}"
+        if key in self._reentrant:
+            return self._reentrant[key]
+        self._reentrant[key] = None  # cycles
+        found: Optional[str] = None
+        mro, _ = info.module.mro(info)
+        for owner in mro:
+            if "checkpoint" not in "".join(owner.module.lines[owner.node.lineno - 1:owner.node.end_lineno]):
+                continue
+            found = found or _find_reentrant(owner.module, owner.node)
+        if found is None and depth < 3 and report.facts is not None:
+            for attr in report.facts.init.attrs.values():
+                if attr.built.kind != "module_class" or not attr.built.ctor:
+                    continue
+                owner_index = next((o.module for o in mro if o.name == attr.owner), info.module)
+                sub = owner_index.local_class(owner_index.qualify_dotted(attr.built.ctor))
+                if sub is None:
+                    continue
+                analysis = self.analysis if sub.module is self.index else project.analysis_for(sub.module, self.settings)
+                sub_report = analysis.report(sub.name)
+                if sub_report is not None:
+                    found = self.reentrant_checkpoint(sub, sub_report, depth + 1)
+                    if found:
+                        break
+        self._reentrant[key] = found
+        return found
 
 
-def _find_reentrant(index: FileIndex) -> Optional[str]:
-    if "checkpoint" not in "".join(index.lines):
-        return None
-    for node in ast.walk(index.tree):
+def _find_reentrant(index: FileIndex, scope: ast.AST) -> Optional[str]:
+    for node in ast.walk(scope):
         if isinstance(node, ast.Call) and index.qualify(node.func) in CHECKPOINT_CALLS:
             flag = next((k.value for k in node.keywords if k.arg == "use_reentrant"), None)
             if flag is None or (isinstance(flag, ast.Constant) and flag.value is True):
-                return f"{ast.unparse(node.func)}(...) at line {node.lineno}"
+                return f"{ast.unparse(node.func)}(...) at line {node.lineno} of {_base(index.filename)}"
     return None
+
+
+def _base(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _hf_reentrant(call: ast.Call) -> bool:
@@ -475,7 +500,7 @@ class LaunchChecker:
             if argument is None:
                 continue
             name, default = argument
-            self.add("DDP205", call, edits, **fields, attrs=f"{finding.attr} in {ev.info.name}",
+            self.add("DDP205", call, edits, **{**fields, "attrs": f"{finding.attr} in {ev.info.name}"},
                      entry=f"{ev.info.name}.{ev.report.facts.entry}", arg=name, default=default, fix=fix)
 
     def fastnlp_dist(self, call: ast.Call, scope: Scope) -> None:
@@ -593,9 +618,9 @@ class LaunchChecker:
     def _accelerate_flag(self, call: ast.Call, handlers: Optional[ast.expr], scope: Scope) -> Tuple[object, List[Edit]]:
         before = _pos(call)
         if handlers is None:
-            ctor = self._ddp_kwargs_name()
+            ctor, imported = self._ddp_kwargs_name()
             edits = [Edit("kwarg", before, ("kwargs_handlers",), f"[{ctor}(find_unused_parameters=True)]")]
-            if ctor == "DistributedDataParallelKwargs":
+            if not imported:
                 edits.append(Edit("import", (0, 0), (), "from accelerate import DistributedDataParallelKwargs"))
             return False, edits
         value = _follow(handlers, scope, before)
@@ -613,14 +638,15 @@ class LaunchChecker:
                 return ..., []
         return False, []
 
-    def _ddp_kwargs_name(self) -> str:
+    def _ddp_kwargs_name(self) -> Tuple[str, bool]:
+        """How this file can spell DistributedDataParallelKwargs, and whether it is importable as is."""
         for alias, target in self.index.aliases.items():
             if target in ACCELERATE_DDP_KWARGS:
-                return alias
+                return alias, True
         for alias, target in self.index.aliases.items():
             if target == "accelerate":
-                return f"{alias}.DistributedDataParallelKwargs"
-        return "DistributedDataParallelKwargs"
+                return f"{alias}.DistributedDataParallelKwargs", True
+        return "DistributedDataParallelKwargs", False
 
     # ---- mmengine config files ----
     def mmengine_config(self, module: Scope) -> None:

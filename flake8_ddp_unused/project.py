@@ -173,10 +173,10 @@ def attach(index: FileIndex, settings: Optional["Settings"] = None) -> None:
     index.resolve_external = lambda qualname: resolve_class(index, qualname, settings)
 
 
-def resolve_function(importer: FileIndex, qualname: str,
-                     settings: Optional["Settings"] = None) -> Optional[Tuple[FileIndex, ast.AST]]:
+def resolve_function(importer: FileIndex, qualname: str, settings: Optional["Settings"] = None,
+                     depth: int = 0) -> Optional[Tuple[FileIndex, ast.AST]]:
     """A top-level function of another project file (a model factory ``build_model()``)."""
-    if importer.filename.startswith("<"):
+    if depth > _MAX_REEXPORT_DEPTH or importer.filename.startswith("<"):
         return None
     level, module, name = split_qualname(qualname)
     if not name or (not level and not module):
@@ -185,6 +185,10 @@ def resolve_function(importer: FileIndex, qualname: str,
     if path is None or os.path.abspath(path) == os.path.abspath(importer.filename):
         return None
     other = load_index(path, settings)
-    if other is None or name not in other.functions:
+    if other is None:
         return None
-    return other, other.functions[name]
+    if name in other.functions:
+        return other, other.functions[name]
+    if name in other.aliases:
+        return resolve_function(other, other.aliases[name], settings, depth + 1)
+    return None

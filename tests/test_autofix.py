@@ -1,0 +1,53 @@
+"""Autofix pairs: ``X.in.py`` fixed by ``fix_source`` is ``X.out.py``; fixing again changes nothing, and the
+fixed file has no fixable launch finding left (the unfixable ones stay, unchanged)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from flake8_ddp_unused import project
+from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.fixes import diff_source, fix_source
+
+AUTOFIX = Path(__file__).resolve().parent / "autofix"
+
+
+def _pairs() -> List[Path]:
+    return sorted(AUTOFIX.glob("*.in.py"))
+
+
+def _launch(source: str, path: Path) -> List[str]:
+    project.clear_cache()
+    return [f"{f.code}:{f.message}" for f in analyze_source(source, str(path)) if f.code.startswith("DDP2")]
+
+
+@pytest.mark.parametrize("path", _pairs(), ids=lambda p: p.name[:-6])
+def test_autofix_pair(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    expected = path.with_name(path.name.replace(".in.py", ".out.py")).read_text(encoding="utf-8")
+    fixed = fix_source(source, str(path))
+    assert fixed == expected
+    assert fixed != source
+    assert fix_source(fixed, str(path)) == fixed  # idempotent
+    project.clear_cache()
+    before = [f for f in analyze_source(source, str(path)) if f.code.startswith("DDP2")]
+    after = [f for f in analyze_source(fixed, str(path)) if f.code.startswith("DDP2")]
+    assert not [f for f in after if f.fixable], [f.text for f in after]
+    assert {(f.code, f.message) for f in after} <= {(f.code, f.message) for f in before}
+
+
+def test_diff_source_and_no_op() -> None:
+    path = AUTOFIX / "detectron2_launch.in.py"
+    diff = diff_source(path.read_text(), str(path))
+    assert diff.startswith("---") and "+    model = create_ddp_model(Net(), broadcast_buffers=False, " \
+                                      "find_unused_parameters=True)" in diff
+    assert diff_source("x = 1\n", "x.py") == ""
+    assert fix_source("def broken(:\n", "x.py") == "def broken(:\n"
+
+
+def test_no_fix_when_the_model_checkpoints_reentrantly() -> None:
+    path = AUTOFIX / "torch_ddp.in.py"
+    fixed = fix_source(path.read_text(), str(path))
+    assert "    DDP(Checkpointed())\n" in fixed  # the flag would crash: DDP204; the advice is use_reentrant=False
