@@ -9,15 +9,9 @@ from .flow import FlowAnalyzer, FlowResult, Use
 from .index import ClassInfo, FileIndex
 from .init_facts import FileFacts, InitCollector, TrainableAttr, file_facts
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
+from .settings import Settings
 
 DEFAULT_ENTRY_POINTS = ("forward",)
-
-
-@dataclass(frozen=True)
-class Settings:
-    entry_points: Tuple[str, ...] = ()  # extra training entry points, tried before the built-in ones
-    module_bases: Tuple[str, ...] = ()  # extra qualified base classes that make a module class
-    trainer_calls: Tuple[str, ...] = ()  # extra launcher calls (see launch.py)
 
 
 @dataclass
@@ -100,7 +94,7 @@ class FileAnalysis:
     def __init__(self, index: FileIndex, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self.file = file_facts(index.tree)
+        self.file = file_facts(index.tree, index.lines, index)
         self.framework = file_framework(index)
         self._reports: Dict[str, ClassReport] = {}
         self._ran = False
@@ -112,6 +106,9 @@ class FileAnalysis:
         if entry is None:
             return None
         init = InitCollector(self.index, info, mro, complete).collect()
+        if not init.attrs:
+            # nothing trainable to judge: skip the libcst parse of the training step
+            return ClassFacts(info.name, kind, entry, init, FlowResult(entry=entry), self.file, self.framework)
         flow = FlowAnalyzer(self.index, info, mro, init, complete).run(entry)
         framework = {"lightning": "lightning", "hf": "hf"}.get(kind, self.framework)
         if entry == "train_step" and framework == "torch":
@@ -235,6 +232,3 @@ def analyze_source(source: str, filename: str = "<string>", settings: Settings =
     lines = source.splitlines(keepends=True)
     return analyze_tree(tree, lines, filename, settings)
 
-
-def _unused(_: object) -> None:  # keep imports used by type checkers only
-    del FlowResult

@@ -72,7 +72,7 @@ class FileIndex:
         self.functions: Dict[str, FunctionNode] = {}
         # Other files of the project, consulted for names imported from them (set by the project).
         self.resolve_external: Optional[Callable[[str], Optional[ClassInfo]]] = None
-        self._module_class_cache: Dict[str, Optional[str]] = {}
+        self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
         self._read_top_level()
 
     # ---- reading -------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name
 from .torchnn import (
@@ -86,76 +87,111 @@ def _is_false(node: Optional[ast.AST]) -> bool:
     return isinstance(node, ast.Constant) and node.value is False
 
 
-def file_facts(tree: ast.AST) -> FileFacts:
+# `.name` after an expression (not after `self`, not a sentence's full stop), and `.name(` calls.
+_DOTTED_READ = re.compile(r"(?<=[\w)\]])\.([A-Za-z_]\w*)")
+_SELF_READ = re.compile(r"\bself\.([A-Za-z_]\w*)")
+_DOTTED_CALL = re.compile(r"(?<=[\w)\]])\.([A-Za-z_]\w*)\s*\(")
+_SELF_CALL = re.compile(r"\bself\.([A-Za-z_]\w*)\s*\(")
+
+
+def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex] = None) -> FileFacts:
+    """Facts about the whole file, mostly read off the text (cheap), the rest from targeted walks.
+
+    Over-approximating (a name in a comment counts too) only makes the linter more silent."""
     facts = FileFacts()
+    setup_lines = _setup_line_ranges(index) if index is not None else []
+    text_has_freeze = False
+    text_has_tied = False
+    for number, line in enumerate(lines, start=1):
+        if "." in line:
+            reads = set(_DOTTED_READ.findall(line))
+            own = _SELF_READ.findall(line)
+            # `self.x` also matched the generic pattern when preceded by other text: drop exact self reads
+            for name in own:
+                if line.count("." + name) == line.count("self." + name):
+                    reads.discard(name)
+            facts.external_reads.update(reads)
+            if "(" in line and not any(a <= number <= b for a, b in setup_lines):
+                calls = set(_DOTTED_CALL.findall(line))
+                for name in _SELF_CALL.findall(line):
+                    if line.count("." + name) == line.count("self." + name):
+                        calls.discard(name)
+                facts.external_calls.update(calls)
+        if "requires_grad" in line or "freeze" in line.lower():
+            text_has_freeze = True
+        if "_tied_weights" in line:
+            text_has_tied = True
+    if text_has_freeze:
+        _collect_freezing(tree, facts)
+    if text_has_tied:
+        _collect_tied(tree, facts)
+    return facts
 
-    def walk(node: ast.AST, cls: Optional[str], setup: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            child_cls = child.name if isinstance(child, ast.ClassDef) else cls
-            child_setup = setup
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                child_setup = any(word in child.name.lower() for word in _SETUP_WORDS)
-            _note(child, cls, setup)
-            walk(child, child_cls, child_setup)
 
-    def _note(node: ast.AST, cls: Optional[str], setup: bool) -> None:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and cls is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id in _TIED_WEIGHTS_NAMES for t in targets) and node.value:
-                # transformers ties these parameters at load time: "lm_head.decoder.bias" -> "lm_head.bias"
-                for item in ast.walk(node.value):
-                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                        facts.tied_names.update(item.value.split("."))
-        if isinstance(node, ast.Attribute):
-            if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
-                facts.external_reads.add(node.attr)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not setup:
-            if not (isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
-                facts.external_calls.add(node.func.attr)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "requires_grad_":
-                arg = node.args[0] if node.args else next(
-                    (k.value for k in node.keywords if k.arg == "requires_grad"), None
-                )
-                if _is_false(arg):
-                    _freeze(node.func.value, cls)
-        if isinstance(node, ast.Call):
-            callee = dotted_name(node.func) or ""
-            last = callee.rsplit(".", 1)[-1].lower()
-            if "freeze" in last and "unfreeze" not in last:
-                for arg in node.args:
-                    _freeze(arg, cls)
-        elif isinstance(node, ast.Assign) and _is_false(node.value):
-            for target in node.targets:
-                if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
-                    _freeze(target.value, cls, partial_ok=True)
-        elif isinstance(node, (ast.For, ast.comprehension)):
-            # for p in self.x.parameters(): p.requires_grad = False
-            it = node.iter
-            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in (
-                "parameters",
-                "named_parameters",
-            ):
-                body = node.body if isinstance(node, ast.For) else []
-                if any(_sets_requires_grad_false(stmt) for stmt in body):
-                    _freeze(it.func.value, cls)
+def _setup_line_ranges(index: FileIndex) -> List[Tuple[int, int]]:
+    """Lines of functions that set a model up (``__init__``, ``init_weights``, ``freeze_...``)."""
+    functions = list(index.functions.values())
+    for info in index.classes.values():
+        functions += list(info.methods.values())
+    return [(f.lineno, f.end_lineno or f.lineno) for f in functions
+            if any(word in f.name.lower() for word in _SETUP_WORDS)]
 
-    def _freeze(target: ast.AST, cls: Optional[str], partial_ok: bool = False) -> None:
+
+def _collect_tied(tree: ast.Module, facts: FileFacts) -> None:
+    # transformers ties these parameters at load time: "lm_head.decoder.bias" -> "lm_head.bias"
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for node in cls.body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id in _TIED_WEIGHTS_NAMES for t in targets):
+                    for item in ast.walk(node.value):
+                        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                            facts.tied_names.update(item.value.split("."))
+
+
+def _collect_freezing(tree: ast.Module, facts: FileFacts) -> None:
+    """`x.requires_grad_(False)`, `p.requires_grad = False` loops, `freeze(self.x)` anywhere in the file."""
+
+    def freeze(target: ast.AST, cls: Optional[str]) -> None:
+        while isinstance(target, ast.Subscript):
+            target = target.value
         chain = dotted_name(target)
         if chain is None:
-            if isinstance(target, ast.Subscript):
-                _freeze(target.value, cls, partial_ok)
             return
         parts = chain.split(".")
         if parts == ["self"]:
             if cls:
                 facts.frozen_classes.add(cls)
             return
-        # self.x / model.x / self.x.weight: every attribute name on the chain may be frozen (partly)
-        facts.frozen_names.update(parts[1:])
+        facts.frozen_names.update(parts[1:])  # self.x / model.x / self.x.weight: each may be frozen (partly)
 
-    walk(tree, None, False)
-    return facts
+    scopes: List[Tuple[ast.AST, Optional[str]]] = [(tree, None)]
+    scopes += [(node, node.name) for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    for scope, cls in scopes:
+        for node in ast.walk(scope):
+            if cls is None and isinstance(node, ast.ClassDef):
+                continue
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
+                    arg = node.args[0] if node.args else next(
+                        (k.value for k in node.keywords if k.arg == "requires_grad"), None)
+                    if _is_false(arg):
+                        freeze(func.value, cls)
+                callee = (dotted_name(func) or "").rsplit(".", 1)[-1].lower()
+                if "freeze" in callee and "unfreeze" not in callee:
+                    for arg in node.args:
+                        freeze(arg, cls)
+            elif isinstance(node, ast.Assign) and _is_false(node.value):
+                for target in node.targets:
+                    if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+                        freeze(target.value, cls)
+            elif isinstance(node, ast.For):
+                # for p in self.x.parameters(): p.requires_grad = False
+                it = node.iter
+                if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in (
+                        "parameters", "named_parameters") and any(_sets_requires_grad_false(s) for s in node.body):
+                    freeze(it.func.value, cls)
 
 
 def _sets_requires_grad_false(stmt: ast.stmt) -> bool:
@@ -279,14 +315,16 @@ class InitCollector:
             return
         if isinstance(target, ast.Attribute) and _self_chain_root(target.value):
             # self.decoder.weight = self.embed.weight: weight tying shares the right-hand side
-            self.facts.shared.update(_shared_reads(value))
+            if _mentions_self(value, owner.module.lines):
+                self.facts.shared.update(_shared_reads(value))
             return
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
             return
         if target.value.id != "self":
             return
         name = target.attr
-        self.facts.shared.update(_shared_reads(value))
+        if _mentions_self(value, owner.module.lines):
+            self.facts.shared.update(_shared_reads(value))
         self._note_flag(name, value, defaults)
         built_under = under
         if isinstance(value, ast.IfExp):
@@ -580,8 +618,16 @@ class InitCollector:
     def _class_has_parameters(self, target: ClassInfo) -> bool:
         """True unless the class is known to own no trainable state (a custom activation, say)."""
         key = (target.module.filename, target.name)
+        cache = target.module.has_parameters_cache
+        if target.name in cache:
+            return cache[target.name]
         if key in _HAS_PARAMETERS_IN_PROGRESS or len(_HAS_PARAMETERS_IN_PROGRESS) > 16:
             return True  # a class that contains itself (DLA trees), or a very deep chain
+        cache[target.name] = result = self._compute_has_parameters(target, key)
+        return result
+
+    @staticmethod
+    def _compute_has_parameters(target: ClassInfo, key: Tuple[str, str]) -> bool:
         mro, complete = target.module.mro(target)
         if not complete:
             return True
@@ -606,6 +652,14 @@ def _merge_contents(a: Built, b: Built) -> Built:
     merged = Built(best.kind, best.ctor, a.frozen and b.frozen if a.kind != "none" else b.frozen)
     merged.length = (a.length or 0) + 1 if a.length is not None else None
     return merged
+
+
+def _mentions_self(node: ast.expr, lines: Sequence[str]) -> bool:
+    """A cheap text check before walking an expression for `self` reads."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    if first == last and first < len(lines):
+        return "self" in lines[first][node.col_offset:node.end_col_offset]
+    return any("self" in line for line in lines[first:last + 1])
 
 
 def _shared_reads(value: ast.expr) -> Set[str]:

@@ -6,8 +6,11 @@ import ast
 from typing import Any, ClassVar, Iterator, List, Sequence, Tuple
 
 from . import __version__
-from .analyzer import Settings, analyze_tree
 from .registry import all_rules, default_off_codes, rules_by_code
+from .settings import Settings
+
+# The analyser (and libcst) is imported on first use: a flake8 run that deselects every DDP code, or
+# lints no file with a module class, never pays for it.
 
 # A file that mentions none of these cannot hold a module class or a launch site we can judge.
 MARKERS = ("torch", "nn.", "Module", "Lightning", "PreTrainedModel", "Trainer", "DistributedDataParallel",
@@ -61,6 +64,8 @@ class DDPChecker:
                 return
             if not isinstance(self.tree, ast.Module):
                 return
+            from .analyzer import analyze_tree
+
             findings = analyze_tree(self.tree, self.lines, self.filename, self.settings)
         except Exception as error:  # noqa: BLE001 - a plugin exception aborts the whole flake8 run
             message = rules_by_code()["DDP999"].message.format(error=f"{type(error).__name__}: {error}"[:200])
