@@ -161,3 +161,13 @@ def test_fix_calls_fix_source(project: Path, monkeypatch: pytest.MonkeyPatch) ->
     status, out, _ = run("--isolated", "--fix", "pkg/model.py", cwd=project)
     assert (status, out) == (0, "")
     assert "pooler" not in (project / "pkg" / "model.py").read_text(encoding="utf-8")
+
+
+def test_same_findings_as_flake8_on_the_examples(root: Path) -> None:
+    """One engine: the standalone command and the plugin agree on examples/ (cross-file launch sites too)."""
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "DDP", "examples/"], cwd=root,
+                            capture_output=True, text=True, timeout=300)
+    standalone = subprocess.run([sys.executable, "-m", "flake8_ddp_unused", "--select", "DDP", "examples/"],
+                                cwd=root, capture_output=True, text=True, timeout=300)
+    assert standalone.stdout == flake8.stdout and flake8.stdout
+    assert standalone.returncode == flake8.returncode == 1
