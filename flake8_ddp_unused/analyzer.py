@@ -153,9 +153,23 @@ class FileAnalysis:
                 return True
         return False
 
+    def _frozen_in_family(self, attr: TrainableAttr, facts: ClassFacts) -> bool:
+        """Frozen through `self.x` in the analysed class, the class that builds it, or a relative."""
+        frozen_by = {cls for cls, name in self.file.frozen_attrs if name == attr.name}
+        if not frozen_by:
+            return False
+        if frozen_by & {facts.name, attr.owner}:
+            return True
+        for name in frozen_by:
+            info = self.index.classes.get(name)
+            if info is not None and attr.owner in {c.name for c in self.index.mro(info)[0]}:
+                return True  # a subclass freezes what its base builds
+        return False
+
     def _never_judged(self, attr: TrainableAttr, facts: ClassFacts) -> bool:
         return (
             attr.frozen
+            or self._frozen_in_family(attr, facts)
             or attr.name in self.file.frozen_names
             or facts.name in self.file.frozen_classes
             or attr.owner in self.file.frozen_classes

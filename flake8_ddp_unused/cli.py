@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__
-from .analyzer import Settings, analyze_tree
 from .config import Config, ConfigError, apply, load_config, split_list
 from .docs import render_rule
 from .output import FORMATS, Result, render
 from .plugin import MARKERS
 from .registry import rules_by_code
+from .settings import Settings
 
 PROGRESS_MIN_FILES = 20  # below this, progress on a terminal is noise
 
@@ -56,6 +56,8 @@ def lint_source(source: str, filename: str, config: Config) -> FileOutcome:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return FileOutcome(error=f"cannot parse, skipped ({type(error).__name__}: {error})")
     try:
+        from .analyzer import analyze_tree  # lazy: `explain` and `--help` do not need the analyser
+
         findings = analyze_tree(tree, source.splitlines(keepends=True), filename, config.settings)
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
         text = f"{type(error).__name__}: {error}"[:200]

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .analyzer import Settings
-from .registry import all_rules
+from .registry import all_rules, rules_by_code
+from .settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -87,8 +87,6 @@ def is_enabled(code: str, select: Optional[Sequence[str]], ignore: Sequence[str]
     ``select``/``extend-select`` matches them (``--select DDP`` or ``--extend-select DDP901``), as in flake8.
     Unlike flake8, giving ``ignore`` does not switch the off-by-default codes on.
     """
-    from .registry import rules_by_code
-
     explicit = [p for p in (*(select or ()), *extend_select) if code.startswith(p)]
     candidates = explicit if select is not None else explicit + ["DDP"]
     candidates = [p for p in candidates if code.startswith(p)]

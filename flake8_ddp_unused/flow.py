@@ -122,6 +122,8 @@ class FlowResult:
     returned: Val = EMPTY  # the entry's return value with its structure
     escaped: set = field(default_factory=set)  # use ids whose value went where the flow is lost
     loss_key: bool = False  # the result was narrowed to a 'loss' entry
+    backward: Taint = field(default_factory=dict)  # what `.backward()`/`manual_backward` starts from
+    paths: List[Tuple[Taint, Tuple[Guard, ...]]] = field(default_factory=list)  # each return, its guards
     silent: Optional[str] = None  # why nothing about this class can be judged
 
 
@@ -244,6 +246,7 @@ class Frame:
     no_grad: bool
     depth: int
     returns: List[Val] = field(default_factory=list)
+    return_guards: List[Tuple[Guard, ...]] = field(default_factory=list)  # the guards of each `return`
     stack: Tuple[str, ...] = ()
     loop_depth: int = 0
 
@@ -262,6 +265,7 @@ class FlowAnalyzer:
         self.uses: List[Use] = []
         self.escaped: set = set()
         self.consumed: set = set()  # references whose use was recorded again at a call site
+        self.entry_returns: List[Tuple[Val, Tuple[Guard, ...]]] = []
         self.backward: Taint = {}
         self.steps = 0
 
@@ -303,6 +307,9 @@ class FlowAnalyzer:
         chosen, narrowed = self._loss_part(returned, entry)
         result.result = _join_taints([_flat_taint(chosen), self.backward])
         result.loss_key = narrowed
+        result.backward = dict(self.backward)
+        result.paths = [(_flat_taint(self._loss_part(value, entry)[0]), guards)
+                        for value, guards in self.entry_returns]
         return result
 
     def _loss_part(self, val: Val, entry: str) -> Tuple[Val, bool]:
@@ -332,6 +339,8 @@ class FlowAnalyzer:
         self._bind_params(node.params, args, kwargs, env, entry=(depth == 0),
                           skip_self=("staticmethod" not in decorators))
         self.exec_block(node.body, env, frame)
+        if depth == 0:
+            self.entry_returns = list(zip(frame.returns, frame.return_guards))
         if not frame.returns:
             return EMPTY
         return join(*frame.returns)
@@ -428,7 +437,9 @@ class FlowAnalyzer:
 
     def exec_small(self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame: Frame) -> str:
         if isinstance(small, cst.Return):
-            frame.returns.append(self.eval(small.value, env, frame) if small.value else EMPTY)
+            value = self.eval(small.value, env, frame) if small.value else EMPTY
+            frame.returns.append(value)
+            frame.return_guards.append(frame.guards)
             return EXITS
         if isinstance(small, cst.Raise):
             if small.exc is not None:
@@ -625,7 +636,9 @@ class FlowAnalyzer:
         status = self.exec_block(stmt.body, env, frame)
         saved = frame.guards
         for handler in stmt.handlers:
-            frame.guards = saved + (Guard(UNKNOWN, "except"),)
+            text = code_of(handler.type) if handler.type is not None else ""
+            frame.guards = saved + (Guard(BATCH, f"an exception is caught (except {text})".replace(" )", ")"),
+                                          "exception", key=f"except:{id(handler)}"),)
             handler_env = dict(env)
             self.exec_block(handler.body, handler_env, frame)
             self._merge_env(env, [handler_env, dict(env)])
@@ -1060,7 +1073,7 @@ class FlowAnalyzer:
                                   if arg.keyword is not None))
         if qual in _DETACHING_FUNCTIONS:
             return detach(join(*args))
-        if "global" in callee.origin and not args_taint(args):
+        if "global" in callee.origin and not callee.taint and not args_taint(args):
             return Val(origin=_call_origin(qual, args))
         return flatten(join(flatten(callee, frozenset()), *args))
 

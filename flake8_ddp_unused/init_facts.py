@@ -70,6 +70,7 @@ class FileFacts:
 
     frozen_names: Set[str] = field(default_factory=set)
     frozen_classes: Set[str] = field(default_factory=set)
+    frozen_attrs: Set[Tuple[str, str]] = field(default_factory=set)  # (class, attribute) frozen via self.x
     external_reads: Set[str] = field(default_factory=set)
     tied_names: Set[str] = field(default_factory=set)  # named in `_tied_weights_keys`: tied at load time
     # methods called on other objects from code that may run in a training step: `self.encoder.encode(x)`
@@ -163,14 +164,18 @@ def _collect_freezing(tree: ast.Module, facts: FileFacts) -> None:
             if cls:
                 facts.frozen_classes.add(cls)
             return
-        facts.frozen_names.update(parts[1:])  # self.x / model.x / self.x.weight: each may be frozen (partly)
+        if parts[0] == "self" and cls:
+            facts.frozen_attrs.add((cls, parts[1]))  # self.teacher: this class's teacher only
+            facts.frozen_names.update(parts[2:])  # self.encoder.layer: whatever class holds `layer`
+            return
+        facts.frozen_names.update(parts[1:])  # model.x / model.x.weight: each may be frozen (partly)
 
-    scopes: List[Tuple[ast.AST, Optional[str]]] = [(tree, None)]
+    # module-level code without the classes, then each class on its own (self.x means that class's x)
+    scopes: List[Tuple[ast.AST, Optional[str]]] = [
+        (stmt, None) for stmt in tree.body if not isinstance(stmt, ast.ClassDef)]
     scopes += [(node, node.name) for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
     for scope, cls in scopes:
         for node in ast.walk(scope):
-            if cls is None and isinstance(node, ast.ClassDef):
-                continue
             if isinstance(node, ast.Call):
                 func = node.func
                 if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
@@ -214,6 +219,7 @@ class InitCollector:
         self.mro = mro
         self.mro_complete = mro_complete
         self._flag_assignments: Set[str] = set()
+        self._returned_cache: Dict[Tuple[str, int], Built] = {}
         self.facts = InitFacts()
         self._visited: Set[Tuple[str, int]] = set()
 
@@ -314,9 +320,14 @@ class InitCollector:
                     local.pop(elt.id, None)
             return
         if isinstance(target, ast.Attribute) and _self_chain_root(target.value):
-            # self.decoder.weight = self.embed.weight: weight tying shares the right-hand side
+            # self.decoder.weight = self.embed.weight: weight tying shares both sides
             if _mentions_self(value, owner.module.lines):
                 self.facts.shared.update(_shared_reads(value))
+                root = target.value
+                while isinstance(root, ast.Attribute) and isinstance(root.value, ast.Attribute):
+                    root = root.value
+                if isinstance(root, ast.Attribute):
+                    self.facts.shared.add(root.attr)
             return
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
             return
@@ -475,24 +486,25 @@ class InitCollector:
         if isinstance(value, ast.Name):
             return local.get(value.id, Built("none"))
         if isinstance(value, (ast.List, ast.Tuple)):
-            contents = Built("none", length=len(value.elts))
+            contents = Built("none", length=0)
             for elt in value.elts:
                 contents = _merge_contents(contents, self.classify(elt, defaults, local))
             contents.length = len(value.elts) if not any(isinstance(e, ast.Starred) for e in value.elts) else None
             return contents
         if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
             inner = self.classify(value.elt, defaults, local)
-            return Built(inner.kind, inner.ctor, inner.frozen)
+            return Built(inner.kind, inner.ctor, inner.frozen, length=_comprehension_length(value))
         if isinstance(value, ast.Dict):
             contents = Built("none")
             for item in value.values:
                 contents = _merge_contents(contents, self.classify(item, defaults, local))
             keys = [k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
-            if len(keys) == len(value.keys):
-                contents.keys = tuple(keys)
+            contents.length = None
+            contents.keys = tuple(keys) if len(keys) == len(value.keys) else None
             return contents
         if isinstance(value, ast.DictComp):
-            return self.classify(value.value, defaults, local)
+            inner = self.classify(value.value, defaults, local)
+            return Built(inner.kind, inner.ctor, inner.frozen)
         if not isinstance(value, ast.Call):
             return Built("none")
         func = value.func
@@ -535,7 +547,8 @@ class InitCollector:
                     elif len(items) == 1:
                         length = contents.length
                 elif len(items) == 1:
-                    length, keys = contents.length, contents.keys
+                    single = self.classify(items[0], defaults, local)
+                    length, keys = single.length, single.keys
                 elif not items:
                     length = 0
                 if contents.kind == "none" and not items:
@@ -586,17 +599,26 @@ class InitCollector:
             found = self._lookup(callee_text[5:], 0)
             if found is not None:
                 return self._returned(found[0], found[1])
+        if isinstance(func, ast.Name) and func.id in self.cls.module.functions:
+            returned = self._returned(self.cls, self.cls.module.functions[func.id])
+            if returned.kind != "maybe" or returned.ctor != func.id:
+                return returned
         return Built("maybe", callee_text) if looks_like_module_factory(callee_text, qual) else Built("none")
 
     def _returned(self, owner: ClassInfo, func: FunctionNode) -> Built:
         """What a builder method such as torchvision's ``_make_layer`` returns."""
-        key = (owner.module.filename, -func.lineno)
-        if key in self._visited:
-            return Built("maybe", func.name)
-        self._visited.add(key)
+        key = (owner.module.filename, func.lineno)
+        if key in self._returned_cache:
+            return self._returned_cache[key]
+        self._returned_cache[key] = Built("maybe", func.name)  # recursion: unknown
+        self._returned_cache[key] = built = self._compute_returned(owner, func)
+        return built
+
+    def _compute_returned(self, owner: ClassInfo, func: FunctionNode) -> Built:
         local: Dict[str, Built] = {}
         defaults = _param_defaults(func)
         result = Built("none")
+        returns = 0
         for node in ast.walk(func):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 local[node.targets[0].id] = self.classify(node.value, defaults, local)
@@ -608,12 +630,14 @@ class InitCollector:
                     local[call.func.value.id] = _merge_contents(
                         local[call.func.value.id], self.classify(call.args[-1], defaults, local))
             elif isinstance(node, ast.Return) and node.value is not None:
+                returns += 1
                 built = self.classify(node.value, defaults, local)
                 if built.kind in TRAINABLE_KINDS:
                     return built
                 if built.kind == "maybe":
                     result = built
-        return result if result.kind != "none" else Built("maybe", f"self.{func.name}")
+        # every return known to build nothing trainable (`return nn.CrossEntropyLoss()`): nothing
+        return result if returns else Built("maybe", func.name)
 
     def _class_has_parameters(self, target: ClassInfo) -> bool:
         """True unless the class is known to own no trainable state (a custom activation, say)."""
@@ -644,6 +668,19 @@ class InitCollector:
 _PASS_THROUGH_CALLS = {"collections.OrderedDict", "OrderedDict", "dict", "list", "tuple"}
 
 _HAS_PARAMETERS_IN_PROGRESS: Set[Tuple[str, str]] = set()
+
+
+def _comprehension_length(node: ast.expr) -> Optional[int]:
+    """`[Block() for _ in range(3)]` has 3 items; anything else is not known."""
+    generators = getattr(node, "generators", [])
+    if len(generators) != 1 or generators[0].ifs:
+        return None
+    it = generators[0].iter
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and len(it.args) == 1:
+        arg = it.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
+            return arg.value
+    return None
 
 
 def _merge_contents(a: Built, b: Built) -> Built:

@@ -127,7 +127,8 @@ def _guard_signature(guard: Guard) -> Tuple[str, str, bool, str]:
 
 def covering_uses(uses: Sequence[Use], limit: int = 64) -> List[Use]:
     """The uses plus virtual ones for complementary branches: a module used under `c` and under
-    `not c` (if/else, elif chains, an early return) is used whichever way the test goes."""
+    `not c` (if/else, elif chains, an early return) is used whichever way the test goes. Only pass
+    uses whose output does reach the loss: a detached use on one side covers nothing."""
     pool = list(uses)
     if len(pool) > limit:
         return pool
@@ -156,10 +157,35 @@ def covering_uses(uses: Sequence[Use], limit: int = 64) -> List[Use]:
     return pool
 
 
+def split_by_return(uses: Sequence[Use], flow: FlowResult) -> List[Use]:
+    """A use that runs on every path but reaches the loss only through some of the returns (an early
+    exit's logits, a generator detached in discriminator steps) is live only under those returns' guards."""
+    if len(flow.paths) < 2:
+        return list(uses)
+    split: List[Use] = []
+    for use in uses:
+        if flow.backward.get(use.id) is False or flow.result.get(use.id) is not False:
+            split.append(use)  # reaches through backward(), or never/only detached: judged as it is
+            continue
+        reaching = [guards for taint, guards in flow.paths if taint.get(use.id) is False]
+        if len(reaching) == len(flow.paths):
+            split.append(use)
+            continue
+        own = {_guard_signature(g) for g in use.guards}
+        for guards in reaching:
+            extra = tuple(g for g in guards if _guard_signature(g) not in own)
+            split.append(replace(use, guards=use.guards + extra))
+    return split
+
+
 def judge_attribute(attr: TrainableAttr, uses: Sequence[Use], facts: ClassFacts) -> Verdict:
     if attr.built.kind == "maybe" and any(use.test_only for use in uses):
         return Verdict(UNDECIDED)  # `if self.fused_attn:`: what the factory built is a flag, not a module
-    uses = covering_uses([use for use in uses if not use.test_only])
+    uses = split_by_return([use for use in uses if not use.test_only], facts.flow)
+    flow = facts.flow
+    flowing = [u for u in uses if not u.no_grad and (flow.result.get(u.id) is False or (
+        u.id not in flow.result and u.id in flow.escaped))]
+    uses = uses + covering_uses(flowing)[len(flowing):]
     statuses = [(use, use_status(use, attr, facts)) for use in uses]
     if not statuses:
         return Verdict("unused")
