@@ -171,3 +171,18 @@ def test_same_findings_as_flake8_on_the_examples(root: Path) -> None:
                                 cwd=root, capture_output=True, text=True, timeout=300)
     assert standalone.stdout == flake8.stdout and flake8.stdout
     assert standalone.returncode == flake8.returncode == 1
+
+
+def test_fix_and_diff_with_the_real_fixes(root: Path, tmp_path: Path) -> None:
+    """examples/fastnlp_app: --diff shows the launch-site fix, --fix applies it, the model finding stays."""
+    app = tmp_path / "fastnlp_app"
+    shutil.copytree(root / "examples" / "fastnlp_app", app, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {path.name: path.read_text(encoding="utf-8") for path in app.glob("*.py")}
+    status, diff, err = run("--isolated", "--diff", "fastnlp_app", cwd=tmp_path)
+    assert status == 1 and "find_unused_parameters" in diff and diff.startswith("--- "), err
+    assert {path.name: path.read_text(encoding="utf-8") for path in app.glob("*.py")} == before
+    status, out, err = run("--isolated", "--fix", "fastnlp_app", cwd=tmp_path)
+    assert "DDP201" not in out and "DDP001" in out and status == 1, out + err
+    changed = [name for name, text in before.items() if (app / name).read_text(encoding="utf-8") != text]
+    assert changed == ["train.py"]
+    assert run("--isolated", "--diff", "fastnlp_app", cwd=tmp_path)[:2] == (0, "")  # idempotent
