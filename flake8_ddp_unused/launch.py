@@ -91,7 +91,8 @@ class Evidence:
     @property
     def static(self) -> bool:
         """True when the unused set is the same in every iteration (static_graph=True tolerates it)."""
-        return all(f.code in ("DDP001", "DDP002", "DDP003", "DDP004", "DDP102") for f in self.culprits)
+        # a dropped output (DDP004) fails under static_graph too, like a tuple output used only in part
+        return all(f.code in ("DDP001", "DDP002", "DDP003", "DDP102") for f in self.culprits)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +310,8 @@ class Resolver:
         report = analysis.report(info.name)
         if report is None or report.facts is None:
             return None
-        culprits = [f for f in report.findings if not f.code.startswith("DDP9")]
+        # the model's own culprits and those of the submodules it builds (self.encoder.pooler)
+        culprits = [f for f in report.culprits if not f.code.startswith("DDP9")]
         return Evidence(info, report, culprits, self.reentrant_checkpoint(info, report))
 
     def reentrant_checkpoint(self, info: ClassInfo, report: "ClassReport", depth: int = 0) -> Optional[str]:
