@@ -152,6 +152,8 @@ _RANK_FUNCTIONS = {"torch.distributed.get_rank", "torch.distributed.get_world_si
 _RANK_ATTRS = {"global_rank", "local_rank", "rank", "is_global_zero"}
 _FALSE_IN_TRAINING = {"torch.jit.is_scripting", "torch.jit.is_tracing", "torch.onnx.is_in_onnx_export",
                       "torch.compiler.is_compiling", "torch._dynamo.is_compiling"}
+# Under DistributedDataParallel neither DeepSpeed ZeRO-3 nor FSDP manages the model (transformers asks both).
+_FALSE_UNDER_DDP = {"is_deepspeed_zero3_enabled", "is_fsdp_managed_module", "is_fsdp_enabled"}
 # Calls whose arguments are only logged: they neither carry gradient nor lose the flow.
 _LOG_SINKS = {"print", "logging.info", "logging.debug", "logging.warning", "warnings.warn", "wandb.log"}
 _SELF_LOG_SINKS = {"log", "log_dict", "print", "logger"}
@@ -508,7 +510,9 @@ class FlowAnalyzer:
 
     def assign(self, target: cst.BaseExpression, value: Val, env: Dict[str, Val], frame: Frame) -> None:
         if isinstance(target, cst.Name):
-            env[target.value] = value
+            # control dependence: `to_drop = True` under `if torch.rand(()) < p:` makes to_drop random
+            implied = guard_origins(frame.guards)
+            env[target.value] = replace(value, origin=value.origin | implied) if implied else value
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = [e for e in target.elements]
             if value.items is not None and len(value.items) == len(elements) and not any(
@@ -818,7 +822,8 @@ class FlowAnalyzer:
             frame.guards = saved + (negate(guards),)
             orelse = self._eval(node.orelse, env, frame, test)
             frame.guards = saved
-            return join(body, orelse)
+            value = join(body, orelse)
+            return replace(value, origin=value.origin | guard_origins(guards))  # the value depends on the test
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self.eval_comprehension(node, env, frame, test)
         if isinstance(node, cst.Lambda):
@@ -1050,7 +1055,7 @@ class FlowAnalyzer:
             return Val(origin=frozenset({"shape"}))
         if name == "super":
             return Val(origin=frozenset({"self"}))
-        if qual in _FALSE_IN_TRAINING:
+        if qual in _FALSE_IN_TRAINING or name.rsplit(".", 1)[-1] in _FALSE_UNDER_DDP:
             return Val(origin=frozenset({"false_in_training"}))
         if qual in _RANDOM_FUNCTIONS or qual.startswith(_RANDOM_PREFIXES) or name.startswith(_RANDOM_PREFIXES):
             self.eval_args(node, env, frame)
@@ -1204,6 +1209,22 @@ def _call_origin(qual: str, args: Sequence[Val]) -> FrozenSet[str]:
 # ---------------------------------------------------------------------------------------------
 # Guard algebra
 # ---------------------------------------------------------------------------------------------
+_DETAIL_ORIGIN = {"random": "random", "data values": "data", "task or mode argument": "task", "rank": "rank"}
+
+
+def guard_origins(guards: Sequence[Guard]) -> FrozenSet[str]:
+    """What a value assigned under these guards depends on, besides its own inputs."""
+    origins = set()
+    for guard in guards:
+        if guard.kind == BATCH:
+            origins.add(_DETAIL_ORIGIN.get(guard.detail, "unknown"))
+        elif guard.kind == OPTIONAL:
+            origins.add("optional")
+        elif guard.kind in (UNKNOWN, STATIC, BUILT):
+            origins.add("unknown")
+    return frozenset(origins)
+
+
 def conjoin(guards: Tuple[Guard, ...], text: str) -> Guard:
     """One guard standing for a conjunction (the least-known kind wins)."""
     kinds = [g for g in guards if g.kind != ALWAYS]
