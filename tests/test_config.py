@@ -103,11 +103,31 @@ def test_flake8_reads_every_config_file(tmp_path: Path, config_name: str) -> Non
     assert flake8_codes(tmp_path, CUSTOM, config, config_name) == [f"{HEAD}:DDP001", f"{POOLER}:DDP001"]
 
 
-def test_flake8_trainer_calls_option_is_accepted(tmp_path: Path) -> None:
-    # Launch-site rules judge these calls; here: flake8 accepts the option from a config file.
+LAUNCH = textwrap.dedent('''\
+    import torch.nn as nn
+    from mylib.launch import wrap_ddp
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(4, 4)
+            self.pooler = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.body(x)
+
+
+    model = wrap_ddp(Net())
+    ''')
+
+
+def test_flake8_trainer_calls_option(tmp_path: Path) -> None:
+    """A launcher of the project's own, named in the config, is judged like DistributedDataParallel."""
+    assert flake8_codes(tmp_path, LAUNCH, "[flake8]\n") == ["9:DDP001"]
     config = "[flake8]\nddp-trainer-calls = mylib.launch.wrap_ddp\n"
-    source = OPTIONAL + "\nwrap_ddp = None\nwrap_ddp(Net())\n"
-    assert flake8_codes(tmp_path, source, config) == []
+    assert flake8_codes(tmp_path, LAUNCH, config) == ["9:DDP001", "15:DDP201"]
+    assert cli_codes(tmp_path, LAUNCH) == ["9:DDP001", "15:DDP201"]  # the standalone command reads it too
 
 
 def test_flake8_extend_select_opt_in_code_in_config(tmp_path: Path) -> None:
