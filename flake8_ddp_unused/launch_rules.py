@@ -11,6 +11,12 @@ _EVIDENCE = ("Reported only with evidence: the model argument resolves (through 
              "analysis has culprits. An unresolvable model, a model without culprits, or a flag whose value is "
              "not a literal (`find_unused_parameters=args.unused`, `**kwargs` from elsewhere) keep it silent.")
 
+_RESOLUTION_OPTIONS = (
+    "The model's culprits follow the model rules' options (`ddp-entry-points`, `ddp-module-bases`); the "
+    "model class is found in the linted file or in other files of the same project."
+)
+
+
 LAUNCH_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP201",
@@ -87,6 +93,7 @@ trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=d
         known_limits="As DDP201.",
         fix_safety="Safe: adds the `ddp_kwargs` flag; `model_wo_auto_param_call` is left as it is.",
         fixable=True,
+        options=_RESOLUTION_OPTIONS,
     ),
     Rule(
         code="DDP203",
@@ -113,6 +120,7 @@ loss.backward()""",
         known_limits="The model must be called by a name assigned from a resolvable model in the same scope "
         "(`out = model(x)`), and the scope must call `.backward()`. An output passed whole to another call, "
         "or read in any other way, counts as used.",
+        options=_RESOLUTION_OPTIONS,
     ),
     Rule(
         code="DDP204",
@@ -137,6 +145,7 @@ model = DDP(Net(), find_unused_parameters=True)""",
         known_limits="The checkpoint call is looked for in the file that defines the model class. HF "
         "`gradient_checkpointing_enable()` is not judged (its default changed to non-reentrant in "
         "transformers 5).",
+        options=_RESOLUTION_OPTIONS,
     ),
     Rule(
         code="DDP205",
@@ -165,5 +174,6 @@ Trainer(model=Net(), driver="torch", device=[0, 1], ...)  # DDP205 when batches 
         "`model_wo_auto_param_call=True`.",
         fix_safety="Safe: adds the `ddp_kwargs` flag.",
         fixable=True,
+        options=_RESOLUTION_OPTIONS,
     ),
 )

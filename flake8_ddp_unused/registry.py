@@ -250,8 +250,10 @@ MODEL_RULES: Tuple[Rule, ...] = (
         summary="(Off by default.) The analysis failed on this file; no finding is reported for it.",
         why="A linter must never abort a flake8 run. Internal failures are swallowed; enable this code "
         "to see them.",
-        example="",
-        use_instead="",
+        example="""$ flake8 --extend-select DDP999 model.py
+model.py:1:1: DDP999 flake8-ddp-unused could not analyse this file (RecursionError: ...); please report it""",
+        use_instead="""# nothing to change in your code: report the file (or a reduced copy) to the project""",
+        known_limits="Reported once per file, on line 1. Files that do not parse are left to flake8 (E999).",
         default_on=False,
     ),
 )
