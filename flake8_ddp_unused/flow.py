@@ -1072,6 +1072,9 @@ class FlowAnalyzer:
                 raise GiveUp("self passed to other code")
         if callee.bound is not None or callee.func is not None:
             return self.call_value(callee, node, env, frame, args)
+        record = _named_tuple_record(frame.owner.module, name, node, args)  # thirdparty: namedtuple outputs
+        if record is not None:
+            return record
         if _builds_record(name) and node.args and all(arg.keyword is not None for arg in node.args):
             # ModelOutput(loss=..., logits=...) / dict(loss=...): keep the parts apart, like a dict literal
             return Val(keys=tuple((arg.keyword.value, value) for arg, value in zip(node.args, args)
@@ -1183,6 +1186,24 @@ def _compares_to_string(test: cst.BaseExpression) -> bool:
     return any(isinstance(p, (cst.SimpleString, cst.ConcatenatedString)) or (
         isinstance(p, (cst.Tuple, cst.List, cst.Set)) and p.elements and
         all(isinstance(e.value, cst.SimpleString) for e in p.elements)) for p in parts)
+
+
+def _named_tuple_record(module: FileIndex, name: str, node: cst.Call, args: Sequence[Val]) -> Optional[Val]:
+    """``GoogLeNetOutputs(x, aux2, aux1)`` of a module-level named tuple of the file: a record whose parts
+    are reachable both by position (``out[0]``, unpacking) and by field name (``out.logits``)."""
+    if not name or "." in name or not node.args or any(arg.star for arg in node.args):
+        return None
+    fields = module.namedtuple_fields(name)
+    if not fields:
+        return None
+    parts: Dict[str, Val] = {}
+    for i, (arg, value) in enumerate(zip(node.args, args)):
+        key = arg.keyword.value if arg.keyword is not None else (fields[i] if i < len(fields) else None)
+        if key not in fields:
+            return None
+        parts[key] = value
+    items = tuple(parts.get(f, EMPTY) for f in fields)
+    return Val(items=items, keys=tuple(zip(fields, items)))
 
 
 def _builds_record(name: str) -> bool:

@@ -70,9 +70,12 @@ class FileIndex:
         self.aliases: Dict[str, str] = {}
         self.classes: Dict[str, ClassInfo] = {}
         self.functions: Dict[str, FunctionNode] = {}
+        self.star_imports: List[str] = []  # `from .googlenet import *`: ".googlenet", read only on demand
+        self.all_names: Optional[List[str]] = None  # a literal `__all__` list, when the file has one
         # Other files of the project, consulted for names imported from them (set by the project).
         self.resolve_external: Optional[Callable[[str], Optional[ClassInfo]]] = None
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
+        self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
         self._read_top_level()
 
     # ---- reading -------------------------------------------------------------------------------
@@ -89,6 +92,7 @@ class FileIndex:
                 base = "." * (node.level or 0) + (node.module or "")
                 for alias in node.names:
                     if alias.name == "*":
+                        self.star_imports.append(base)
                         continue
                     sep = "" if base.endswith(".") else "."
                     self.aliases[alias.asname or alias.name] = f"{base}{sep}{alias.name}"
@@ -96,6 +100,10 @@ class FileIndex:
                 self.classes[node.name] = self._class_info(node)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[node.name] = node
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (
+                    node.targets[0].id == "__all__" and isinstance(node.value, (ast.List, ast.Tuple))):
+                self.all_names = [e.value for e in node.value.elts
+                                  if isinstance(e, ast.Constant) and isinstance(e.value, str)]
 
     def _class_info(self, node: ast.ClassDef) -> ClassInfo:
         bases = [self.qualify(base) or "" for base in node.bases]
@@ -140,6 +148,37 @@ class FileIndex:
         if self.resolve_external is not None:
             return self.resolve_external(qualname)
         return None
+
+    def namedtuple_fields(self, name: str) -> Optional[Tuple[str, ...]]:
+        """The field names of a module-level named tuple of this file (``namedtuple("Out", ["logits", "aux"])``,
+        ``class Out(NamedTuple)``, or an alias ``_Out = Out``), computed once per file on first use."""
+        if self._namedtuples is None:
+            self._namedtuples = self._read_namedtuples()
+        return self._namedtuples.get(name)
+
+    def _read_namedtuples(self) -> Dict[str, Tuple[str, ...]]:
+        found: Dict[str, Tuple[str, ...]] = {}
+        for node in self.tree.body:
+            if isinstance(node, ast.ClassDef):
+                if any(self.qualify(b) in ("typing.NamedTuple", "typing_extensions.NamedTuple") for b in node.bases):
+                    found[node.name] = tuple(item.target.id for item in node.body if isinstance(item, ast.AnnAssign)
+                                             and isinstance(item.target, ast.Name))
+                continue
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            target, value = node.targets[0].id, node.value
+            if isinstance(value, ast.Name) and value.id in found:
+                found[target] = found[value.id]  # _GoogLeNetOutputs = GoogLeNetOutputs
+            elif isinstance(value, ast.Call) and self.qualify(value.func) in (
+                    "collections.namedtuple", "typing.NamedTuple") and len(value.args) >= 2:
+                fields = value.args[1]
+                if isinstance(fields, ast.Constant) and isinstance(fields.value, str):
+                    found[target] = tuple(fields.value.replace(",", " ").split())
+                elif isinstance(fields, (ast.List, ast.Tuple)):
+                    names = [e.elts[0] if isinstance(e, ast.Tuple) and e.elts else e for e in fields.elts]
+                    if all(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in names):
+                        found[target] = tuple(n.value for n in names)  # type: ignore[union-attr]
+        return found
 
     # ---- module classes ------------------------------------------------------------------------
     def module_kind(self, cls: ClassInfo, _seen: Optional[set] = None) -> Optional[str]:

@@ -12,8 +12,10 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
+import libcst as cst
+
 from . import project
-from .flow import Val
+from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, Val
 from .index import ClassInfo, FileIndex, FunctionNode
 from .registry import rules_by_code
 from .rules import Finding
@@ -281,6 +283,13 @@ class Resolver:
         found = project.resolve_function(index, qual, self.settings)
         if found is not None:
             return self.factory_class(found[0], found[1], depth)  # type: ignore[arg-type]
+        # an installed package (torchvision.models.googlenet, timm.create_model): read its sources
+        info = project.resolve_class(index, qual, self.settings, installed=True)
+        if info is not None:
+            return info if info.module.module_kind(info) else None
+        found = project.resolve_function(index, qual, self.settings, installed=True)
+        if found is not None:
+            return self.factory_class(found[0], found[1], depth)  # type: ignore[arg-type]
         return None
 
     def factory_class(self, index: FileIndex, func: FunctionNode, depth: int) -> Optional[ClassInfo]:
@@ -299,6 +308,85 @@ class Resolver:
                 found.add((info.module.filename, info.name))
                 result = info
         return result if len(found) == 1 else None
+
+    # ---- the constructor arguments of one model instance (flags such as aux_logits=True) ----
+    def instance_args(self, node: Optional[ast.expr], scope: Scope, before: Pos, depth: int = 0) -> Dict[str, object]:
+        """Constructor arguments of the model ``node`` evaluates to, through factories and their ``**kwargs``:
+        ``googlenet(aux_logits=False)`` -> ``{"aux_logits": False, "num_classes": 1000, ...}`` (the class's
+        ``__init__`` defaults filled in). ``...`` stands for a value that is not a literal."""
+        if node is None or depth > 10:
+            return {}
+        if isinstance(node, ast.Name):
+            found = scope.lookup(node.id, before)
+            if found is None or found[2] is not None:
+                return {}
+            return self.instance_args(found[1], found[3], found[0], depth + 1)
+        if not isinstance(node, ast.Call):
+            return {}
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _SAME_MODEL_METHODS:
+            return self.instance_args(func.value, scope, before, depth + 1)
+        qual = self.index.qualify(func)
+        if qual is None:
+            return {}
+        if (qual in _SAME_MODEL_FUNCTIONS or qual in TORCH_DDP) and node.args:
+            return self.instance_args(node.args[0], scope, before, depth + 1)
+        args, kwargs = _call_values(node, lambda e: _const(e, scope, before), {})
+        return self._through_factory(self.index, qual, args, kwargs, depth) or {}
+
+    def _through_factory(self, index: FileIndex, qual: str, args: List[object], kwargs: Dict[str, object],
+                         depth: int) -> Optional[Dict[str, object]]:
+        if depth > 10:
+            return None
+        info = index.local_class(qual) or project.resolve_class(index, qual, self.settings, installed=True)
+        if info is not None:
+            init = next((o.methods["__init__"] for o in info.module.mro(info)[0] if "__init__" in o.methods), None)
+            return _bind(init, args, kwargs, skip_self=True) if init is not None else dict(kwargs)
+        name = qual.rsplit(".", 1)[-1]
+        found: Optional[Tuple[FileIndex, ast.AST]] = None
+        if qual == name and name in index.functions:
+            found = index, index.functions[name]
+        else:
+            found = project.resolve_function(index, qual, self.settings) or project.resolve_function(
+                index, qual, self.settings, installed=True)
+        if found is None:
+            return None
+        findex, func = found
+        env = _bind(func, args, kwargs, skip_self=False)  # type: ignore[arg-type]
+        scopes = build_scopes(ast.Module(body=[func], type_ignores=[]))  # type: ignore[list-item]
+        inner = scopes[1] if len(scopes) > 1 else scopes[0]
+        returns = [n for n in ast.walk(func) if isinstance(n, ast.Return) and n.value is not None]
+        if len(returns) != 1:
+            return None
+        built = _follow(returns[0].value, inner, _pos(returns[0]))  # type: ignore[arg-type]
+        if not isinstance(built, ast.Call):
+            return None
+        callee = findex.qualify(built.func)
+        if callee is None:
+            return None
+
+        def value(expr: ast.expr) -> object:
+            return _factory_value(expr, env, inner, _pos(built), findex, self)
+
+        inner_args, inner_kwargs = _call_values(built, value, env)
+        return self._through_factory(findex, callee, inner_args, inner_kwargs, depth + 1)
+
+    def instance_flow(self, ev: Evidence, ctor: Dict[str, object]) -> Optional[FlowResult]:
+        """The training step of this instance: flags its constructor arguments fix are constants."""
+        facts = ev.report.facts
+        flags: Dict[str, bool] = {}
+        for attr, flag in facts.init.flags.items():
+            if flag.key in ctor and ctor[flag.key] is not ...:
+                flags[attr] = _truthy(ctor[flag.key])
+        for attr in facts.init.attrs.values():
+            key = attr.built_under
+            if key and key in ctor and ctor[key] is not ...:
+                flags[attr.name] = _truthy(ctor[key])
+        if not flags:
+            return None
+        mro, complete = ev.info.module.mro(ev.info)
+        flow = _InstanceFlow(ev.info.module, ev.info, mro, facts.init, complete, flags).run(facts.entry)
+        return None if flow.silent else flow
 
     def evidence(self, info: Optional[ClassInfo]) -> Optional[Evidence]:
         if info is None:
@@ -703,11 +791,14 @@ class LaunchChecker:
                 ev = self.resolver.evidence(self.resolver.model_class(value.func, scope, pos))
                 if ev is None or ev.report.facts.flow.silent:
                     continue
-                self._judge_dropped(ev, value, scope, pos)
+                ctor = self.resolver.instance_args(value.func, scope, pos)
+                flow = self.resolver.instance_flow(ev, ctor) if ctor else None
+                self._judge_dropped(ev, value, scope, pos, flow or ev.report.facts.flow, ctor)
 
-    def _judge_dropped(self, ev: Evidence, call: ast.Call, scope: Scope, pos: Pos) -> None:
+    def _judge_dropped(self, ev: Evidence, call: ast.Call, scope: Scope, pos: Pos, flow: FlowResult,
+                       ctor: Optional[Dict[str, object]] = None) -> None:
         targets = [(n, p) for n, entries in scope.assigns.items() for (q, v, p) in entries if v is call]
-        returned: Val = ev.report.facts.flow.returned
+        returned: Val = flow.returned
         kept: Optional[Set[object]] = set()
         if any(p is not None for _, p in targets):  # `logits, aux = model(x)`
             if returned.items is None:
@@ -732,28 +823,197 @@ class LaunchChecker:
         dropped = [k for k in parts if k not in kept]
         if not dropped or not kept:
             return
-        kept_ids = _ids(parts[k] for k in kept) | {uid for uid, _ in returned.taint}
+        # taint on the whole value beyond its parts (join() also copies every part's taint up there)
+        whole = {uid for uid, _ in returned.taint} - _ids(iter(parts.values()))
+        kept_ids = _ids(parts[k] for k in kept) | whole
         dropped_ids = _ids(parts[k] for k in dropped)
         facts = ev.report.facts
         attrs: List[str] = []
         uses_by_attr: Dict[str, List[int]] = {}
-        for use in facts.flow.uses:
-            if not use.test_only:
+        for use in flow.uses:
+            if not use.test_only and not any(g.kind == NEVER for g in use.guards):
                 uses_by_attr.setdefault(use.attr, []).append(use.id)
         already = {f.attr_name for f in ev.report.findings}
         for attr_name, ids in uses_by_attr.items():
             attr = facts.init.attrs.get(attr_name)
             if attr is None or attr_name in already or self.analysis._never_judged(attr, facts):
                 continue
-            if any(i in facts.flow.escaped or i in kept_ids for i in ids):
+            if any(i in flow.escaped or i in kept_ids for i in ids):
                 continue
             if any(i in dropped_ids for i in ids):
                 attrs.append(f"self.{attr_name}")
         if not attrs:
             return
-        shown = ", ".join(_part_text(k) for k in dropped)
-        self.add("DDP203", call, (), code=_short(call), attrs=f"{', '.join(sorted(attrs))} in {ev.info.name}",
+        fields = [k for k, _ in returned.keys or ()] if returned.items is not None and returned.keys else []
+        shown = ", ".join(_part_text(k) + (f" ({fields[k]})" if isinstance(k, int) and k < len(fields) else "")
+                          for k in dropped)
+        names = f"{', '.join(sorted(attrs))} in {ev.info.name}"
+        switches = sorted({f"{key}={ctor[key]!r}" for key in (facts.init.attrs[a[len('self.'):]].built_under
+                                                              for a in attrs) if key and ctor and key in ctor
+                           and isinstance(ctor[key], bool)})
+        if switches:  # the constructor flag that builds them: the other way out
+            names += (f" (built because of {', '.join(switches)}: build the model without them, e.g. "
+                      f"{switches[0].replace('True', 'False')}, if they are not trained)")
+        self.add("DDP203", call, (), code=_short(call), attrs=names,
                  cls=ev.info.name, parts=shown, entry=f"{ev.info.name}.{facts.entry}")
+
+
+# ---------------------------------------------------------------------------------------------
+# One model instance: constructor arguments and the flow they configure
+# ---------------------------------------------------------------------------------------------
+class _Built:
+    """A constructor argument that is an object built by the factory (``FCNHead(...)``): truthy, not None."""
+
+    def __repr__(self) -> str:
+        return "<built>"
+
+
+BUILT_OBJECT = _Built()
+UNKNOWN_SPREAD = "**"  # key of the keyword arguments: an unknown `**cfg` was passed as well
+
+
+def _truthy(value: object) -> bool:
+    return value is BUILT_OBJECT or bool(value)
+
+
+def _bind(func: FunctionNode, args: List[object], kwargs: Dict[str, object], skip_self: bool) -> Dict[str, object]:
+    """Parameter name -> value for a call of ``func``: literal defaults, ``...`` when unknown; the
+    ``**kwargs`` parameter holds a dict of the keywords no other parameter takes."""
+    spec = func.args
+    positional = spec.posonlyargs + spec.args
+    if skip_self and positional:
+        positional = positional[1:]
+    env: Dict[str, object] = {}
+    defaults = dict(zip([p.arg for p in positional[len(positional) - len(spec.defaults):]], spec.defaults))
+    defaults.update({p.arg: d for p, d in zip(spec.kwonlyargs, spec.kw_defaults) if d is not None})
+    spread = UNKNOWN_SPREAD in kwargs  # `**cfg`: any parameter may be set by it
+    for param in positional + spec.kwonlyargs:
+        default = defaults.get(param.arg)
+        env[param.arg] = _literal(default) if default is not None and not spread else ...
+    for param, value in zip(positional, args):
+        env[param.arg] = value
+    extra: Dict[str, object] = {}
+    for key, value in kwargs.items():
+        if key in env:
+            env[key] = value
+        else:
+            extra[key] = value
+    if spec.kwarg is not None:
+        env[spec.kwarg.arg] = extra
+    return env
+
+
+def _literal(node: ast.expr) -> object:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return ...
+
+
+def _call_values(call: ast.Call, value, env: Dict[str, object]) -> Tuple[List[object], Dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Positional and keyword argument values of a call; ``**kwargs`` of a factory spreads its dict."""
+    args: List[object] = []
+    kwargs: Dict[str, object] = {}
+    for arg in call.args:
+        if isinstance(arg, ast.Starred):
+            kwargs[UNKNOWN_SPREAD] = ...
+            break
+        args.append(value(arg))
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            kwargs[keyword.arg] = value(keyword.value)
+        elif isinstance(keyword.value, ast.Name) and isinstance(env.get(keyword.value.id), dict):
+            for key, item in env[keyword.value.id].items():  # type: ignore[union-attr]
+                kwargs.setdefault(key, item)
+        else:
+            kwargs[UNKNOWN_SPREAD] = ...
+    return args, kwargs
+
+
+def _factory_value(expr: ast.expr, env: Dict[str, object], scope: Scope, before: Pos, index: FileIndex,
+                   resolver: Resolver, depth: int = 0) -> object:
+    """The value of an argument inside a factory: its parameters, literals, ``a if flag else None``."""
+    if depth > 8:
+        return ...
+    if isinstance(expr, ast.Name):
+        if expr.id in env:
+            found = scope.lookup(expr.id, before)
+            if found is None or found[3] is not scope:
+                return env[expr.id]
+        followed = _follow(expr, scope, before)
+        if followed is expr:
+            return env.get(expr.id, ...)
+        return _factory_value(followed, env, scope, before, index, resolver, depth + 1)
+    if isinstance(expr, ast.Constant):
+        return expr.value
+    if isinstance(expr, ast.IfExp):
+        test = _factory_value(expr.test, env, scope, before, index, resolver, depth + 1)
+        if test is ...:
+            return ...
+        branch = expr.body if _truthy(test) else expr.orelse
+        return _factory_value(branch, env, scope, before, index, resolver, depth + 1)
+    if isinstance(expr, ast.Call):
+        if isinstance(expr.func, ast.Name) and expr.func.id == "bool" and len(expr.args) == 1:
+            inner = _factory_value(expr.args[0], env, scope, before, index, resolver, depth + 1)
+            return ... if inner is ... else _truthy(inner)
+        return BUILT_OBJECT
+    return _literal(expr)
+
+
+class _InstanceFlow(FlowAnalyzer):
+    """The training step of one model instance whose constructor fixed some flags (``aux_logits=True``):
+    tests on those flags are constants, and a ``return`` that cannot run in training is not part of the
+    structure the training code receives."""
+
+    def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: object, complete: bool,
+                 flags: Dict[str, bool]) -> None:
+        super().__init__(index, cls, mro, init, complete)  # type: ignore[arg-type]
+        self.flags = flags
+
+    def _self_flag_guard(self, attr: str, text: str, positive: bool) -> Guard:
+        if attr in self.flags:
+            return Guard(ALWAYS if self.flags[attr] == positive else NEVER, text)
+        return super()._self_flag_guard(attr, text, positive)
+
+    def exec_small(self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame) -> str:  # type: ignore[no-untyped-def,override]
+        if isinstance(small, cst.Return) and any(g.kind == NEVER for g in frame.guards):
+            return EXITS
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and _is_empty_dict(small.value):
+            target = small.targets[0].target
+            if isinstance(target, cst.Name):  # `result = OrderedDict()`: filled key by key below
+                env[target.value] = Val(keys=())
+                return FALLS
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            keyed = _string_key_target(small.targets[0].target)
+            if keyed is not None and keyed[0] in env and env[keyed[0]].keys is not None:
+                if any(g.kind == NEVER for g in frame.guards):
+                    return FALLS  # cannot run in training
+                name, key = keyed
+                value = self.eval(small.value, env, frame)  # `result["aux"] = ...`: a keyed part
+                parts = dict(env[name].keys or ())
+                parts[key] = value
+                env[name] = Val(keys=tuple(parts.items()))
+                return FALLS
+        return super().exec_small(small, env, frame)
+
+
+def _is_empty_dict(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Dict):
+        return not node.elements
+    return isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)) and (
+        (node.func.value if isinstance(node.func, cst.Name) else node.func.attr.value) in ("dict", "OrderedDict"))
+
+
+def _string_key_target(target: cst.BaseExpression) -> Optional[Tuple[str, str]]:
+    """``result["aux"]`` -> ("result", "aux")."""
+    if not (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1):
+        return None
+    index = target.slice[0].slice
+    if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+        key = index.value.evaluated_value
+        if isinstance(key, str):
+            return target.value.value, key
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+import sys
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from .index import ClassInfo, FileIndex
 
@@ -25,6 +26,11 @@ _EXTERNAL_ROOTS = frozenset({
     "accelerate", "fastNLP", "mmengine", "mmcv", "mmdet", "detectron2", "timm", "typing", "abc", "os", "sys",
     "math", "random", "functools", "collections", "dataclasses", "builtins", "object", "einops", "scipy",
 })
+# Installed packages that never hold model classes worth reading (or are far too large to read).
+_NEVER_INSTALLED = frozenset({"torch", "numpy", "np", "scipy", "typing", "abc", "os", "sys", "math", "random",
+                              "functools", "collections", "dataclasses", "builtins", "object", "warnings",
+                              "itertools", "copy", "enum", "re", "logging", "pathlib"}) | frozenset(
+    getattr(sys, "stdlib_module_names", ()))
 _MAX_FILE_BYTES = 2_000_000
 _MAX_REEXPORT_DEPTH = 4
 
@@ -34,12 +40,18 @@ _FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
 _ANALYSES: Dict[Tuple[str, object], "FileAnalysis"] = {}
 # (directory, dotted module) -> file path or None
 _LOCATIONS: Dict[Tuple[str, str], Optional[str]] = {}
+# dotted module -> file path or None, found on sys.path (installed third-party packages)
+_INSTALLED: Dict[str, Optional[str]] = {}
+# files read from installed packages: their own absolute imports are looked up on sys.path too
+_INSTALLED_FILES: Set[str] = set()
 
 
 def clear_cache() -> None:
     _FILES.clear()
     _ANALYSES.clear()
     _LOCATIONS.clear()
+    _INSTALLED.clear()
+    _INSTALLED_FILES.clear()
 
 
 def package_root(path: str) -> Tuple[str, str]:
@@ -80,6 +92,31 @@ def _module_file(directory: str, dotted: str) -> Optional[str]:
             break
     _LOCATIONS[key] = found
     return found
+
+
+def find_installed(module: str) -> Optional[str]:
+    """The source file of an installed module (``torchvision.models`` -> ``.../torchvision/models/__init__.py``),
+    found by looking at the ``sys.path`` entries on disk: nothing is imported, no finder is asked."""
+    if module in _INSTALLED:
+        return _INSTALLED[module]
+    found: Optional[str] = None
+    top = module.split(".")[0]
+    if top and top not in _NEVER_INSTALLED:
+        for entry in sys.path:
+            entry = os.path.abspath(entry or os.curdir)
+            if not os.path.isdir(os.path.join(entry, top)):
+                continue  # also skips zip files and eggs
+            found = _module_file(entry, module)
+            if found is not None:
+                break
+    if found is not None:
+        _INSTALLED_FILES.add(os.path.abspath(found))
+    _INSTALLED[module] = found
+    return found
+
+
+def is_installed_file(path: str) -> bool:
+    return os.path.abspath(path) in _INSTALLED_FILES
 
 
 def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[FileIndex]:
@@ -129,66 +166,103 @@ def split_qualname(qualname: str) -> Tuple[int, str, str]:
     return level, module, name
 
 
-def find_module(importer: str, level: int, module: str) -> Optional[str]:
-    """The file a module name refers to, seen from the file ``importer``."""
+def find_module(importer: str, level: int, module: str, installed: bool = False) -> Optional[str]:
+    """The file a module name refers to, seen from the file ``importer``.
+
+    With ``installed`` (a launch site resolving its model; code read from an installed package), an
+    absolute import that is not a file of the project is looked up in the installed packages."""
     if level:
         directory = os.path.dirname(os.path.abspath(importer))
         for _ in range(level - 1):
             directory = os.path.dirname(directory)
-        return _module_file(directory, module)
-    if not module or module.split(".")[0] in _EXTERNAL_ROOTS:
+        found = _module_file(directory, module)
+        if found is not None and is_installed_file(importer):
+            _INSTALLED_FILES.add(os.path.abspath(found))
+        return found
+    if not module:
         return None
-    for root in project_roots(importer):
-        found = _module_file(root, module)
+    installed = installed or is_installed_file(importer)
+    if module.split(".")[0] not in _EXTERNAL_ROOTS:
+        for root in project_roots(importer):
+            found = _module_file(root, module)
+            if found is not None:
+                return found
+    return find_installed(module) if installed else None
+
+
+def _exported(other: FileIndex, name: str, settings: Optional["Settings"], installed: bool,
+              depth: int) -> Optional[Tuple[FileIndex, str]]:
+    """Where ``name`` of module ``other`` comes from: (file, qualified name to look up there).
+
+    Plain names first; then ``from .googlenet import *`` re-exports, honouring their ``__all__``
+    (names starting with ``_`` are not exported by a star import without one)."""
+    if name in other.classes or name in other.functions:
+        return other, name
+    if name in other.aliases:
+        return other, other.aliases[name]
+    if depth > _MAX_REEXPORT_DEPTH:
+        return None
+    for base in other.star_imports:
+        level = len(base) - len(base.lstrip("."))
+        path = find_module(other.filename, level, base[level:], installed)
+        source = load_index(path, settings) if path is not None else None
+        if source is None or source is other:
+            continue
+        public = source.all_names if source.all_names is not None else None
+        if (name not in public) if public is not None else name.startswith("_"):
+            continue
+        found = _exported(source, name, settings, installed, depth + 1)
         if found is not None:
             return found
     return None
 
 
-def resolve_class(importer: FileIndex, qualname: str, settings: Optional["Settings"] = None,
-                  depth: int = 0) -> Optional[ClassInfo]:
-    """The class a qualified name (as ``FileIndex.qualify`` spells it) refers to in another project file."""
+def _definition(importer: FileIndex, qualname: str, settings: Optional["Settings"], installed: bool,
+                depth: int) -> Optional[Tuple[FileIndex, str]]:
+    """The file that defines (or re-exports) the name ``qualname`` and its local name there."""
     if depth > _MAX_REEXPORT_DEPTH or importer.filename.startswith("<"):
         return None
     level, module, name = split_qualname(qualname)
     if not name or (not level and not module):
         return None
-    path = find_module(importer.filename, level, module)
+    path = find_module(importer.filename, level, module, installed)
     if path is None or os.path.abspath(path) == os.path.abspath(importer.filename):
         return None
     other = load_index(path, settings)
     if other is None:
         return None
-    if name in other.classes:
-        return other.classes[name]
-    if name in other.aliases:  # re-exported: `from .models import Net` in a package's __init__.py
-        return resolve_class(other, other.aliases[name], settings, depth + 1)
-    return None
+    found = _exported(other, name, settings, installed or is_installed_file(path), 0)
+    if found is None:
+        return None
+    where, local = found
+    if local in where.classes or local in where.functions:
+        return where, local
+    return _definition(where, local, settings, installed, depth + 1)  # an alias: follow the import
+
+
+def resolve_class(importer: FileIndex, qualname: str, settings: Optional["Settings"] = None,
+                  depth: int = 0, installed: bool = False) -> Optional[ClassInfo]:
+    """The class a qualified name (as ``FileIndex.qualify`` spells it) refers to in another project file
+    (with ``installed``: or in an installed package)."""
+    found = _definition(importer, qualname, settings, installed, depth)
+    if found is None:
+        return None
+    return found[0].classes.get(found[1])
 
 
 def attach(index: FileIndex, settings: Optional["Settings"] = None) -> None:
     """Let ``index.local_class`` see classes of the other files of the project."""
     if index.filename.startswith("<") or index.resolve_external is not None:
         return
-    index.resolve_external = lambda qualname: resolve_class(index, qualname, settings)
+    installed = is_installed_file(index.filename)
+    index.resolve_external = lambda qualname: resolve_class(index, qualname, settings, installed=installed)
 
 
 def resolve_function(importer: FileIndex, qualname: str, settings: Optional["Settings"] = None,
-                     depth: int = 0) -> Optional[Tuple[FileIndex, ast.AST]]:
-    """A top-level function of another project file (a model factory ``build_model()``)."""
-    if depth > _MAX_REEXPORT_DEPTH or importer.filename.startswith("<"):
+                     depth: int = 0, installed: bool = False) -> Optional[Tuple[FileIndex, ast.AST]]:
+    """A top-level function of another project file (a model factory ``build_model()``), or with
+    ``installed`` of an installed package (``torchvision.models.googlenet``)."""
+    found = _definition(importer, qualname, settings, installed, depth)
+    if found is None or found[1] not in found[0].functions:
         return None
-    level, module, name = split_qualname(qualname)
-    if not name or (not level and not module):
-        return None
-    path = find_module(importer.filename, level, module)
-    if path is None or os.path.abspath(path) == os.path.abspath(importer.filename):
-        return None
-    other = load_index(path, settings)
-    if other is None:
-        return None
-    if name in other.functions:
-        return other, other.functions[name]
-    if name in other.aliases:
-        return resolve_function(other, other.aliases[name], settings, depth + 1)
-    return None
+    return found[0], found[0].functions[found[1]]

@@ -1,0 +1,1 @@
+from .seg import *
