@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "docs" / "rules.md"
 README = ROOT / "README.md"
 DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
+CODES_START, CODES_END = "<!-- codes:start -->", "<!-- codes:end -->"
 MISSING = "_Not documented yet._"
 
 
@@ -86,13 +87,32 @@ def demo_block(root: Path = ROOT) -> str:
     return f"```console\n$ flake8 examples/\n{proc.stdout}```"
 
 
+def replace_between(text: str, start: str, end: str, block: str) -> str:
+    """``text`` with what stands between the markers replaced by ``block``; unchanged without markers."""
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}\n{end}{tail}"
+
+
 def refresh_readme(text: str, block: str) -> str:
     """README text with the demo between the markers replaced by ``block``; unchanged without markers."""
-    if DEMO_START not in text or DEMO_END not in text:
-        return text
-    head, rest = text.split(DEMO_START, 1)
-    _, tail = rest.split(DEMO_END, 1)
-    return f"{head}{DEMO_START}\n{block}\n{DEMO_END}{tail}"
+    return replace_between(text, DEMO_START, DEMO_END, block)
+
+
+def codes_table(rules: Optional[Sequence[Rule]] = None) -> str:
+    """The README's table of codes, one line each, from the registry."""
+    rows = ["| code | on by default | what it finds |", "|---|---|---|"]
+    for rule in rules if rules is not None else all_rules():
+        summary = rule.summary.replace("(Off by default.) ", "").replace("|", "\\|")
+        rows.append(f"| [{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name}) | {'yes' if rule.default_on else 'no'} "
+                    f"| {summary} |")
+    return "\n".join(rows)
+
+
+def refresh_codes(text: str) -> str:
+    return replace_between(text, CODES_START, CODES_END, codes_table())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -106,7 +126,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.readme.is_file():
         readme = args.readme.read_text(encoding="utf-8")
         if DEMO_START in readme:
-            wanted[args.readme] = refresh_readme(readme, demo_block(args.readme.parent))
+            readme = refresh_readme(readme, demo_block(args.readme.parent))
+        wanted[args.readme] = refresh_codes(readme)
     status = 0
     for path, text in wanted.items():
         current = path.read_text(encoding="utf-8") if path.is_file() else None

@@ -112,3 +112,11 @@ def test_readme_ci_snippets_use_tested_commands(root: Path) -> None:
     runs = [step["run"] for step in steps if "run" in step]
     assert "flake8-ddp-unused --format github ." in runs
     assert any(run.startswith("flake8-ddp-unused --format sarif --output-file ddp.sarif .") for run in runs)
+
+
+def test_readme_codes_table_is_current(root: Path) -> None:
+    from flake8_ddp_unused.docs import refresh_codes
+
+    text = (root / "README.md").read_text(encoding="utf-8")
+    assert "<!-- codes:start -->" in text
+    assert refresh_codes(text) == text, f"README.md's table of codes is stale: run `{REGENERATE}`"
