@@ -187,29 +187,23 @@ class FileAnalysis:
             if facts is None:
                 continue
             per_class.append((info, facts, self.verdicts(facts)))
-        # An attribute is judged by every analysed class that has it (its owner and subclasses):
-        # one class that uses it, or cannot tell, keeps it silent (the owner may be only a base).
-        keep: Dict[Tuple[str, str], bool] = {}
-        for info, facts, verdicts in per_class:
-            if facts.flow.silent:
-                for attr in facts.init.attrs.values():
-                    keep[(attr.owner, attr.name)] = False
-                continue
-            for name, verdict in verdicts.items():
-                attr = facts.init.attrs[name]
-                key = (attr.owner, attr.name)
-                ok = verdict.status not in (LIVE, UNDECIDED)
-                keep[key] = keep.get(key, True) and ok
+        # The classes that get trained are the most derived ones: an attribute is reported when a leaf
+        # of the file's class hierarchy leaves it without gradient. A base that is only subclassed is not
+        # judged by its own forward (its subclasses override it); each class's report, which launch
+        # sites use for the model they start, still holds that class's own verdicts.
+        bases = {(c.module.filename, c.name) for info, _, _ in per_class for c in self.index.mro(info)[0][1:]}
         findings: Dict[Tuple[int, str, str], Finding] = {}
         for info, facts, verdicts in per_class:
+            own: List[Finding] = []
             for name, verdict in verdicts.items():
-                attr = facts.init.attrs[name]
-                if not keep.get((attr.owner, attr.name)):
+                if verdict.status in (LIVE, UNDECIDED):
                     continue
-                for finding in findings_for(facts, attr, verdict):
-                    findings.setdefault((finding.line, finding.code, finding.attr), finding)
-            self._reports[info.name] = ClassReport(info, facts, [
-                f for f in findings.values() if f.cls == info.name], self)
+                own += findings_for(facts, facts.init.attrs[name], verdict)
+            self._reports[info.name] = ClassReport(info, facts, own, self)
+            if (info.module.filename, info.name) in bases or facts.flow.silent:
+                continue
+            for finding in own:
+                findings.setdefault((finding.line, finding.code, finding.attr), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
 
     def report(self, class_name: str) -> Optional[ClassReport]:

@@ -300,6 +300,12 @@ class InitCollector:
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             self._call_stmt(owner, stmt, stmt.value, defaults, local, under)
+        elif isinstance(stmt, ast.Delete):
+            # `del self.cls_token` removes what a base __init__ built (nn.Module.__delattr__)
+            for target in stmt.targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+                        target.value.id == "self"):
+                    self.facts.attrs.pop(target.attr, None)
 
     def _assign(
         self,
