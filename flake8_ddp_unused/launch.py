@@ -9,14 +9,15 @@ tree flake8 already parsed; ``fixes.py`` turns the :class:`Edit` plans into libc
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from . import project
 from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, Val
 from .index import ClassInfo, FileIndex, FunctionNode
+from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
 from .rules import Finding
 
@@ -331,7 +332,7 @@ class Resolver:
             return {}
         if (qual in _SAME_MODEL_FUNCTIONS or qual in TORCH_DDP) and node.args:
             return self.instance_args(node.args[0], scope, before, depth + 1)
-        args, kwargs = _call_values(node, lambda e: _const(e, scope, before), {})
+        args, kwargs = _call_values(node, lambda e: _const(e, scope, before))
         return self._through_factory(self.index, qual, args, kwargs, depth) or {}
 
     def _through_factory(self, index: FileIndex, qual: str, args: List[object], kwargs: Dict[str, object],
@@ -342,6 +343,9 @@ class Resolver:
         if info is not None:
             init = next((o.methods["__init__"] for o in info.module.mro(info)[0] if "__init__" in o.methods), None)
             return _bind(init, args, kwargs, skip_self=True) if init is not None else dict(kwargs)
+        if qual.rsplit(".", 1)[-1] in _TIMM_CREATE and args and isinstance(args[0], str):
+            # timm.create_model("deit_base_distilled_patch16_224", ...): the @register_model function
+            qual, args = f"timm.models.{args[0].split(':')[-1].split('.')[0]}", args[1:]
         name = qual.rsplit(".", 1)[-1]
         found: Optional[Tuple[FileIndex, ast.AST]] = None
         if qual == name and name in index.functions:
@@ -352,41 +356,49 @@ class Resolver:
         if found is None:
             return None
         findex, func = found
+        if name.endswith(_BUILD_WITH_CFG) and args and isinstance(args[0], _Ref):
+            # timm's build_model_with_cfg(model_cls, variant, pretrained, **kwargs) builds model_cls(**kwargs)
+            return self._through_factory(args[0].index, args[0].qual, [], kwargs, depth + 1)
         env = _bind(func, args, kwargs, skip_self=False)  # type: ignore[arg-type]
-        scopes = build_scopes(ast.Module(body=[func], type_ignores=[]))  # type: ignore[list-item]
-        inner = scopes[1] if len(scopes) > 1 else scopes[0]
-        returns = [n for n in ast.walk(func) if isinstance(n, ast.Return) and n.value is not None]
-        if len(returns) != 1:
+        built = _FactoryRun(findex, env).run(func.body)  # type: ignore[attr-defined]
+        if not isinstance(built, _Built) or built.call is None:
             return None
-        built = _follow(returns[0].value, inner, _pos(returns[0]))  # type: ignore[arg-type]
-        if not isinstance(built, ast.Call):
+        callee = built.env.get(built.call.func.id) if isinstance(built.call.func, ast.Name) else None
+        run = _FactoryRun(findex, built.env)
+        inner_args, inner_kwargs = _call_values(built.call, run.value)
+        if isinstance(callee, _Ref):  # `model_cls(**kwargs)` with model_cls chosen above
+            return self._through_factory(callee.index, callee.qual, inner_args, inner_kwargs, depth + 1)
+        target = findex.qualify(built.call.func)
+        if target is None:
             return None
-        callee = findex.qualify(built.func)
-        if callee is None:
-            return None
+        return self._through_factory(findex, target, inner_args, inner_kwargs, depth + 1)
 
-        def value(expr: ast.expr) -> object:
-            return _factory_value(expr, env, inner, _pos(built), findex, self)
-
-        inner_args, inner_kwargs = _call_values(built, value, env)
-        return self._through_factory(findex, callee, inner_args, inner_kwargs, depth + 1)
-
-    def instance_flow(self, ev: Evidence, ctor: Dict[str, object]) -> Optional[FlowResult]:
-        """The training step of this instance: flags its constructor arguments fix are constants."""
+    def instance_flow(self, ev: Evidence, ctor: Dict[str, object]) -> Optional[Tuple[FlowResult, InitFacts]]:
+        """The training step of this instance: flags its constructor arguments fix are constants, and
+        modules the factory builds and passes in (``FCN(backbone, classifier, aux_classifier)``) are
+        trainable attributes like those ``__init__`` builds."""
         facts = ev.report.facts
         flags: Dict[str, bool] = {}
+        attrs = dict(facts.init.attrs)
         for attr, flag in facts.init.flags.items():
-            if flag.key in ctor and ctor[flag.key] is not ...:
-                flags[attr] = _truthy(ctor[flag.key])
+            value = ctor.get(flag.key, ...)
+            truth = _truth(value)
+            if truth is None:
+                continue
+            flags[attr] = truth
+            if attr not in attrs and isinstance(value, _Built) and value.is_module(self.settings):
+                attrs[attr] = TrainableAttr(attr, ev.info.node.lineno, ev.info.node.col_offset, ev.info.name,
+                                            Built("maybe", value.ctor))
         for attr in facts.init.attrs.values():
-            key = attr.built_under
-            if key and key in ctor and ctor[key] is not ...:
-                flags[attr.name] = _truthy(ctor[key])
+            truth = _truth(ctor.get(attr.built_under, ...)) if attr.built_under else None
+            if truth is not None:
+                flags[attr.name] = truth
         if not flags:
             return None
+        init = replace(facts.init, attrs=attrs)
         mro, complete = ev.info.module.mro(ev.info)
-        flow = _InstanceFlow(ev.info.module, ev.info, mro, facts.init, complete, flags).run(facts.entry)
-        return None if flow.silent else flow
+        flow = _InstanceFlow(ev.info.module, ev.info, mro, init, complete, flags).run(facts.entry)
+        return None if flow.silent else (flow, init)
 
     def evidence(self, info: Optional[ClassInfo]) -> Optional[Evidence]:
         if info is None:
@@ -792,11 +804,12 @@ class LaunchChecker:
                 if ev is None or ev.report.facts.flow.silent:
                     continue
                 ctor = self.resolver.instance_args(value.func, scope, pos)
-                flow = self.resolver.instance_flow(ev, ctor) if ctor else None
-                self._judge_dropped(ev, value, scope, pos, flow or ev.report.facts.flow, ctor)
+                instance = self.resolver.instance_flow(ev, ctor) if ctor else None
+                flow, init = instance or (ev.report.facts.flow, ev.report.facts.init)
+                self._judge_dropped(ev, value, scope, pos, flow, init, ctor)
 
     def _judge_dropped(self, ev: Evidence, call: ast.Call, scope: Scope, pos: Pos, flow: FlowResult,
-                       ctor: Optional[Dict[str, object]] = None) -> None:
+                       init: InitFacts, ctor: Optional[Dict[str, object]] = None) -> None:
         targets = [(n, p) for n, entries in scope.assigns.items() for (q, v, p) in entries if v is call]
         returned: Val = flow.returned
         kept: Optional[Set[object]] = set()
@@ -835,7 +848,7 @@ class LaunchChecker:
                 uses_by_attr.setdefault(use.attr, []).append(use.id)
         already = {f.attr_name for f in ev.report.findings}
         for attr_name, ids in uses_by_attr.items():
-            attr = facts.init.attrs.get(attr_name)
+            attr = init.attrs.get(attr_name)
             if attr is None or attr_name in already or self.analysis._never_judged(attr, facts):
                 continue
             if any(i in flow.escaped or i in kept_ids for i in ids):
@@ -848,7 +861,7 @@ class LaunchChecker:
         shown = ", ".join(_part_text(k) + (f" ({fields[k]})" if isinstance(k, int) and k < len(fields) else "")
                           for k in dropped)
         names = f"{', '.join(sorted(attrs))} in {ev.info.name}"
-        switches = sorted({f"{key}={ctor[key]!r}" for key in (facts.init.attrs[a[len('self.'):]].built_under
+        switches = sorted({f"{key}={ctor[key]!r}" for key in (init.attrs[a[len('self.'):]].built_under
                                                               for a in attrs) if key and ctor and key in ctor
                            and isinstance(ctor[key], bool)})
         if switches:  # the constructor flag that builds them: the other way out
@@ -862,18 +875,46 @@ class LaunchChecker:
 # One model instance: constructor arguments and the flow they configure
 # ---------------------------------------------------------------------------------------------
 class _Built:
-    """A constructor argument that is an object built by the factory (``FCNHead(...)``): truthy, not None."""
+    """An object a factory builds (``FCNHead(...)``, ``GoogLeNet(**kwargs)``): truthy, never None; the
+    call and the factory's variables at that point, to follow it into the class it constructs."""
+
+    def __init__(self, call: ast.Call, env: Dict[str, object], index: FileIndex) -> None:
+        self.call = call
+        self.env = env
+        self.index = index
+
+    @property
+    def ctor(self) -> str:
+        return ast.unparse(self.call.func)
+
+    def built_class(self) -> Optional[ClassInfo]:
+        """The class the call constructs (``FCNHead(...)``), read from its source; None for other calls."""
+        qual = self.index.qualify(self.call.func)
+        if not qual:
+            return None
+        return self.index.local_class(qual) or project.resolve_class(self.index, qual, installed=True)
+
+    def is_module(self, settings: object) -> bool:
+        info = self.built_class()
+        return info is not None and info.module.module_kind(info) is not None
 
     def __repr__(self) -> str:
-        return "<built>"
-
-
-BUILT_OBJECT = _Built()
+        return f"<built {self.ctor}>"
 UNKNOWN_SPREAD = "**"  # key of the keyword arguments: an unknown `**cfg` was passed as well
 
 
-def _truthy(value: object) -> bool:
-    return value is BUILT_OBJECT or bool(value)
+def _truth(value: object) -> Optional[bool]:
+    """Truth value of a factory value; None when unknown (a call of a function may return None)."""
+    if value is ...:
+        return None
+    if isinstance(value, _Ref):
+        return True
+    if isinstance(value, _Built):
+        return True if value.built_class() is not None else None
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - an odd literal
+        return None
 
 
 def _bind(func: FunctionNode, args: List[object], kwargs: Dict[str, object], skip_self: bool) -> Dict[str, object]:
@@ -910,8 +951,8 @@ def _literal(node: ast.expr) -> object:
         return ...
 
 
-def _call_values(call: ast.Call, value, env: Dict[str, object]) -> Tuple[List[object], Dict[str, object]]:  # type: ignore[no-untyped-def]
-    """Positional and keyword argument values of a call; ``**kwargs`` of a factory spreads its dict."""
+def _call_values(call: ast.Call, value: Callable[[ast.expr], object]) -> Tuple[List[object], Dict[str, object]]:
+    """Positional and keyword argument values of a call; ``**kwargs`` holding a known dict is spread."""
     args: List[object] = []
     kwargs: Dict[str, object] = {}
     for arg in call.args:
@@ -922,42 +963,168 @@ def _call_values(call: ast.Call, value, env: Dict[str, object]) -> Tuple[List[ob
     for keyword in call.keywords:
         if keyword.arg is not None:
             kwargs[keyword.arg] = value(keyword.value)
-        elif isinstance(keyword.value, ast.Name) and isinstance(env.get(keyword.value.id), dict):
-            for key, item in env[keyword.value.id].items():  # type: ignore[union-attr]
+            continue
+        spread = value(keyword.value)
+        if isinstance(spread, dict):
+            for key, item in spread.items():
                 kwargs.setdefault(key, item)
         else:
             kwargs[UNKNOWN_SPREAD] = ...
     return args, kwargs
 
 
-def _factory_value(expr: ast.expr, env: Dict[str, object], scope: Scope, before: Pos, index: FileIndex,
-                   resolver: Resolver, depth: int = 0) -> object:
-    """The value of an argument inside a factory: its parameters, literals, ``a if flag else None``."""
-    if depth > 8:
-        return ...
-    if isinstance(expr, ast.Name):
-        if expr.id in env:
-            found = scope.lookup(expr.id, before)
-            if found is None or found[3] is not scope:
-                return env[expr.id]
-        followed = _follow(expr, scope, before)
-        if followed is expr:
-            return env.get(expr.id, ...)
-        return _factory_value(followed, env, scope, before, index, resolver, depth + 1)
-    if isinstance(expr, ast.Constant):
-        return expr.value
-    if isinstance(expr, ast.IfExp):
-        test = _factory_value(expr.test, env, scope, before, index, resolver, depth + 1)
-        if test is ...:
+_TIMM_CREATE = ("create_model",)
+_BUILD_WITH_CFG = "build_model_with_cfg"
+_OVERWRITE_HELPERS = ("_ovewrite_named_param", "_overwrite_named_param")
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A module-level name used as a value in a factory (``model_cls = VisionTransformerDistilled``)."""
+
+    index: FileIndex
+    qual: str
+
+
+class _FactoryRun:
+    """Runs the statements of a model factory on literal values: parameters bound to the call's
+    arguments, ``if`` tests on them decided where the values are known (``if weights is not None:``),
+    everything else unknown (``...``). The result is the object the factory returns."""
+
+    def __init__(self, index: FileIndex, env: Dict[str, object]) -> None:
+        self.index = index
+        self.env = env
+
+    def run(self, body: Sequence[ast.stmt]) -> object:
+        for stmt in body:
+            if isinstance(stmt, ast.Return):
+                return self.value(stmt.value) if stmt.value is not None else None
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                value = self.value(stmt.value)
+                for target in targets:
+                    self.assign(target, value)
+            elif isinstance(stmt, ast.If):
+                test = _truth(self.value(stmt.test))
+                if test is None:
+                    if any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+                        return ...
+                    self.forget(stmt)
+                    continue
+                result = self.run(stmt.body if test else stmt.orelse)
+                if result is not _FELL:
+                    return result
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                self.mutation(stmt.value)
+            elif isinstance(stmt, (ast.Expr, ast.Pass, ast.Assert, ast.Import, ast.ImportFrom)):
+                continue
+            else:  # loops, with, try: what they assign is unknown; a return inside is not followed
+                if any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+                    return ...
+                self.forget(stmt)
+        return _FELL
+
+    def assign(self, target: ast.expr, value: object) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = value
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            holder = self.env.get(target.value.id)
+            key = self.value(target.slice)
+            if isinstance(holder, dict) and isinstance(key, str):
+                holder[key] = value  # kwargs["aux_logits"] = True
+            elif isinstance(holder, dict):
+                holder[UNKNOWN_SPREAD] = ...
+        else:
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    self.env[node.id] = ...
+
+    def forget(self, stmt: ast.AST) -> None:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self.env[node.id] = ...
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(
+                    node.value, ast.Name) and isinstance(self.env.get(node.value.id), dict):
+                self.env[node.value.id][UNKNOWN_SPREAD] = ...  # type: ignore[index]
+
+    def mutation(self, call: ast.Call) -> None:
+        """``kwargs.setdefault("k", v)``, ``kwargs.update(...)``, ``_ovewrite_named_param(kwargs, "k", v)``."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            holder = self.env.get(func.value.id)
+            if isinstance(holder, dict):
+                if func.attr == "setdefault" and len(call.args) == 2:
+                    key = self.value(call.args[0])
+                    if isinstance(key, str):
+                        holder.setdefault(key, self.value(call.args[1]))
+                        return
+                if func.attr in ("pop", "get"):
+                    return
+                holder[UNKNOWN_SPREAD] = ...
+            return
+        name = func.id if isinstance(func, ast.Name) else ""
+        if name in _OVERWRITE_HELPERS and len(call.args) == 3 and isinstance(call.args[0], ast.Name):
+            holder, key = self.env.get(call.args[0].id), self.value(call.args[1])
+            if isinstance(holder, dict) and isinstance(key, str):
+                holder[key] = self.value(call.args[2])
+
+    def value(self, expr: Optional[ast.expr]) -> object:
+        if expr is None:
+            return None
+        if isinstance(expr, ast.Constant):
+            return expr.value
+        if isinstance(expr, ast.Name):
+            if expr.id in self.env:
+                return self.env[expr.id]
+            if expr.id in ("True", "False", "None"):
+                return {"True": True, "False": False, "None": None}[expr.id]
+            if expr.id in self.index.classes or expr.id in self.index.aliases:
+                return _Ref(self.index, self.index.qualify_dotted(expr.id))
             return ...
-        branch = expr.body if _truthy(test) else expr.orelse
-        return _factory_value(branch, env, scope, before, index, resolver, depth + 1)
-    if isinstance(expr, ast.Call):
-        if isinstance(expr.func, ast.Name) and expr.func.id == "bool" and len(expr.args) == 1:
-            inner = _factory_value(expr.args[0], env, scope, before, index, resolver, depth + 1)
-            return ... if inner is ... else _truthy(inner)
-        return BUILT_OBJECT
-    return _literal(expr)
+        if isinstance(expr, ast.IfExp):
+            test = _truth(self.value(expr.test))
+            return ... if test is None else self.value(expr.body if test else expr.orelse)
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = _truth(self.value(expr.operand))
+            return ... if inner is None else not inner
+        if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], (ast.Is, ast.IsNot)):
+            left, right = self.value(expr.left), self.value(expr.comparators[0])
+            if right is not None or left is ... or (isinstance(left, _Built) and left.built_class() is None):
+                return ...
+            return (left is None) == isinstance(expr.ops[0], ast.Is)
+        if isinstance(expr, ast.BoolOp):
+            truth = [_truth(self.value(v)) for v in expr.values]
+            if any(t is None for t in truth):
+                return ...
+            return all(truth) if isinstance(expr.op, ast.And) else any(truth)
+        if isinstance(expr, ast.Dict) and all(isinstance(k, ast.Constant) for k in expr.keys):
+            return {k.value: self.value(v) for k, v in zip(expr.keys, expr.values)}  # type: ignore[union-attr]
+        if isinstance(expr, ast.Call):
+            return self.call(expr)
+        return _literal(expr)
+
+    def call(self, expr: ast.Call) -> object:
+        name = expr.func.id if isinstance(expr.func, ast.Name) else ""
+        if name == "bool" and len(expr.args) == 1:
+            inner = _truth(self.value(expr.args[0]))
+            return ... if inner is None else inner
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr == "verify" and len(expr.args) == 1:
+            # torchvision's Weights.verify(None) is None; other weights: some enum member
+            return None if self.value(expr.args[0]) is None else ...
+        if name == "dict":  # dict(model_args, **kwargs)
+            merged: Dict[str, object] = {}
+            for arg in expr.args:
+                part = self.value(arg)
+                if not isinstance(part, dict):
+                    return ...
+                merged.update(part)
+            args, kwargs = _call_values(ast.Call(func=expr.func, args=[], keywords=expr.keywords), self.value)
+            merged.update(kwargs)
+            return merged
+        return _Built(expr, dict(self.env), self.index)
+
+
+_FELL = object()  # a block that ran to its end without returning
 
 
 class _InstanceFlow(FlowAnalyzer):

@@ -215,11 +215,12 @@ def test_findings_match_runtime_gradients(site: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(app, "auxnet", recording(app.auxnet))
     monkeypatch.setattr(app, "twohead", recording(app.twohead))
     monkeypatch.setattr(app, "segnet", recording(app.segnet))
+    monkeypatch.setattr(app, "passed_seg", recording(app.passed_seg))
     monkeypatch.setattr(app, "models", SimpleNamespace(auxnet=recording(app.models.auxnet)))
 
     findings = _lint(APP.read_text(encoding="utf-8"), APP)
     classes = {"train_named_tuple_class": 3, "train_segmentation_aux": 4, "train_segmentation_both": 4,
-               "train_segmentation_plain": 4}
+               "train_segmentation_plain": 4, "train_passed_heads_aux": 4, "train_passed_heads_default": 4}
     torch.manual_seed(0)
     for name, lines in _train_functions(APP).items():
         built.clear()

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 from fakevision import models
 from fakevision.models import auxnet, twohead
-from fakevision.models.segmentation import segnet
+from fakevision.models.segmentation import passed_seg, segnet
 
 
 def train_attribute(x, y):
@@ -58,6 +58,18 @@ def train_segmentation_both(x, y):
 
 def train_segmentation_plain(x, y):
     model = segnet()
+    out = model(x)
+    F.cross_entropy(out["out"], y).backward()
+
+
+def train_passed_heads_aux(x, y):
+    model = passed_seg(aux_loss=True)
+    out = model(x)  # expect: DDP203
+    F.cross_entropy(out["out"], y).backward()
+
+
+def train_passed_heads_default(x, y):
+    model = passed_seg()
     out = model(x)
     F.cross_entropy(out["out"], y).backward()
 
