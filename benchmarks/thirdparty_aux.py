@@ -77,11 +77,17 @@ CASES: List[Tuple[str, str, str]] = [
         out = model(x)
         loss = F.cross_entropy(out[0], y)
     """),
-    ("deit_class_distilled_training", "head_dist", """
-        model = VisionTransformerDistilled(distilled=True) if False else timm.models.deit.deit_base_distilled_patch16_224()
+    ("deit_factory_unpacked", "head_dist", """
+        model = timm.models.deit.deit_small_distilled_patch16_224()
+        model.set_distilled_training()  # enable=True by default
+        logits, dist_logits = model(x)
+        loss = F.cross_entropy(logits, y)
+    """),
+    ("deit_distilled_both_heads", "", """
+        model = timm.create_model("deit_small_distilled_patch16_224")
         model.set_distilled_training(True)
-        out = model(x)
-        loss = F.cross_entropy(out[0], y)
+        logits, dist_logits = model(x)
+        loss = F.cross_entropy(logits, y) + F.kl_div(dist_logits.log_softmax(-1), teacher(x), reduction="batchmean")
     """),
 ]
 
@@ -92,10 +98,9 @@ import torch.nn.functional as F
 import torchvision
 from torchvision import models
 from torchvision.models import segmentation
-from timm.models.deit import VisionTransformerDistilled
 
 
-def train_step(x, y, optimizer):
+def train_step(x, y, teacher):
 """
 
 

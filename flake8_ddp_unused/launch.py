@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequ
 import libcst as cst
 
 from . import project
-from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, Val
+from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, Val, code_of
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
@@ -272,7 +272,13 @@ class Resolver:
             return self.model_class(node.args[0], scope, before, depth + 1)
         if isinstance(func, ast.Attribute) and func.attr in ("from_pretrained", "from_config", "load_from_checkpoint"):
             qual = self.index.qualify(func.value) or ""
-        return self.class_or_factory(self.index, qual, depth)
+        registered = _timm_entrypoint(qual, node)
+        info = self.class_or_factory(self.index, registered or qual, depth)
+        if info is None:  # a factory of an installed package that only runs on literal values
+            args, kwargs = _call_values(node, lambda e: _const(e, scope, before))
+            traced = self._through_factory(self.index, qual, args, kwargs, depth)
+            info = traced[0] if traced is not None else None
+        return info
 
     def class_or_factory(self, index: FileIndex, qual: str, depth: int) -> Optional[ClassInfo]:
         info = index.local_class(qual)
@@ -333,19 +339,20 @@ class Resolver:
         if (qual in _SAME_MODEL_FUNCTIONS or qual in TORCH_DDP) and node.args:
             return self.instance_args(node.args[0], scope, before, depth + 1)
         args, kwargs = _call_values(node, lambda e: _const(e, scope, before))
-        return self._through_factory(self.index, qual, args, kwargs, depth) or {}
+        traced = self._through_factory(self.index, qual, args, kwargs, depth)
+        return traced[1] if traced is not None else {}
 
     def _through_factory(self, index: FileIndex, qual: str, args: List[object], kwargs: Dict[str, object],
-                         depth: int) -> Optional[Dict[str, object]]:
+                         depth: int) -> Optional[Tuple[ClassInfo, Dict[str, object]]]:
+        """The class a call of ``qual`` constructs and its constructor arguments, through factories."""
         if depth > 10:
             return None
         info = index.local_class(qual) or project.resolve_class(index, qual, self.settings, installed=True)
         if info is not None:
-            init = next((o.methods["__init__"] for o in info.module.mro(info)[0] if "__init__" in o.methods), None)
-            return _bind(init, args, kwargs, skip_self=True) if init is not None else dict(kwargs)
-        if qual.rsplit(".", 1)[-1] in _TIMM_CREATE and args and isinstance(args[0], str):
+            return (info, _bind_init(info, args, kwargs)) if info.module.module_kind(info) else None
+        if qual in _TIMM_CREATE and args and isinstance(args[0], str):
             # timm.create_model("deit_base_distilled_patch16_224", ...): the @register_model function
-            qual, args = f"timm.models.{args[0].split(':')[-1].split('.')[0]}", args[1:]
+            qual, args = _timm_model(args[0]), args[1:]
         name = qual.rsplit(".", 1)[-1]
         found: Optional[Tuple[FileIndex, ast.AST]] = None
         if qual == name and name in index.functions:
@@ -373,7 +380,8 @@ class Resolver:
             return None
         return self._through_factory(findex, target, inner_args, inner_kwargs, depth + 1)
 
-    def instance_flow(self, ev: Evidence, ctor: Dict[str, object]) -> Optional[Tuple[FlowResult, InitFacts]]:
+    def instance_flow(self, ev: Evidence, ctor: Dict[str, object], setters: Optional[Dict[str, object]] = None
+                      ) -> Optional[Tuple[FlowResult, InitFacts]]:
         """The training step of this instance: flags its constructor arguments fix are constants, and
         modules the factory builds and passes in (``FCN(backbone, classifier, aux_classifier)``) are
         trainable attributes like those ``__init__`` builds."""
@@ -393,6 +401,12 @@ class Resolver:
             truth = _truth(ctor.get(attr.built_under, ...)) if attr.built_under else None
             if truth is not None:
                 flags[attr.name] = truth
+        for attr, value in (setters or {}).items():  # model.set_distilled_training(True), model.aux_logits = False
+            truth = _truth(value)
+            if truth is None:
+                flags.pop(attr, None)
+            elif attr in facts.init.flags or attr in facts.init.attrs:  # model.aux1 = None: not built
+                flags[attr] = truth
         if not flags:
             return None
         init = replace(facts.init, attrs=attrs)
@@ -400,7 +414,7 @@ class Resolver:
         flow = _InstanceFlow(ev.info.module, ev.info, mro, init, complete, flags).run(facts.entry)
         return None if flow.silent else (flow, init)
 
-    def evidence(self, info: Optional[ClassInfo]) -> Optional[Evidence]:
+    def evidence(self, info: Optional[ClassInfo], ctor: Optional[Dict[str, object]] = None) -> Optional[Evidence]:
         if info is None:
             return None
         if info.module is self.index:
@@ -412,6 +426,8 @@ class Resolver:
             return None
         # the model's own culprits and those of the submodules it builds (self.encoder.pooler)
         culprits = [f for f in report.culprits if not f.code.startswith("DDP9")]
+        if project.is_installed_file(info.module.filename):
+            culprits = _instance_culprits(culprits, report.facts.init, ctor or {})
         return Evidence(info, report, culprits, self.reentrant_checkpoint(info, report))
 
     def reentrant_checkpoint(self, info: ClassInfo, report: "ClassReport", depth: int = 0) -> Optional[str]:
@@ -551,7 +567,10 @@ class LaunchChecker:
     def torch_ddp(self, call: ast.Call, scope: Scope, qual: str) -> None:
         args = call_arguments(call, scope, ("module",))
         model = args.get("module") or args.get("model")
-        ev = self.resolver.evidence(self.resolver.model_class(model, scope, _pos(call)))
+        info = self.resolver.model_class(model, scope, _pos(call))
+        ctor = self.resolver.instance_args(model, scope, _pos(call)) if info is not None and (
+            project.is_installed_file(info.module.filename)) else None
+        ev = self.resolver.evidence(info, ctor)
         if ev is None or not ev.culprits or "**" in args:
             return
         flag = _const(args.get("find_unused_parameters"), scope, _pos(call))
@@ -804,7 +823,8 @@ class LaunchChecker:
                 if ev is None or ev.report.facts.flow.silent:
                     continue
                 ctor = self.resolver.instance_args(value.func, scope, pos)
-                instance = self.resolver.instance_flow(ev, ctor) if ctor else None
+                setters = _set_after_construction(ev.info, value.func, scope, pos)
+                instance = self.resolver.instance_flow(ev, ctor, setters) if ctor or setters else None
                 flow, init = instance or (ev.report.facts.flow, ev.report.facts.init)
                 self._judge_dropped(ev, value, scope, pos, flow, init, ctor)
 
@@ -846,7 +866,10 @@ class LaunchChecker:
         for use in flow.uses:
             if not use.test_only and not any(g.kind == NEVER for g in use.guards):
                 uses_by_attr.setdefault(use.attr, []).append(use.id)
-        already = {f.attr_name for f in ev.report.findings}
+        # reported on the model's own lines already; not for an installed package's model (nobody lints
+        # it) nor for the off-by-default DDP9xx guesses the instance flow may settle
+        already = set() if project.is_installed_file(ev.info.module.filename) else {
+            f.attr_name for f in ev.report.findings if not f.code.startswith("DDP9")}
         for attr_name, ids in uses_by_attr.items():
             attr = init.attrs.get(attr_name)
             if attr is None or attr_name in already or self.analysis._never_judged(attr, facts):
@@ -944,6 +967,71 @@ def _bind(func: FunctionNode, args: List[object], kwargs: Dict[str, object], ski
     return env
 
 
+def _instance_culprits(culprits: List[Finding], init: InitFacts, ctor: Dict[str, object]) -> List[Finding]:
+    """Culprits of an installed package's model class that this instance really has. Library classes are
+    configurable: ``self.reg_token = nn.Parameter(...) if reg_tokens else None`` is built only when the
+    constructor says so. Keep an attribute built unconditionally or under a flag this instance sets;
+    drop the submodules' culprits (their configuration is not followed)."""
+    kept = []
+    for finding in culprits:
+        name = finding.attr[len("self."):]
+        attr = init.attrs.get(name)
+        if attr is None:
+            continue  # `self.encoder.pooler`, or not an attribute __init__ builds
+        key = attr.built_under
+        if key is None or _truth(ctor.get(key, ...)) is True:
+            kept.append(finding)
+    return kept
+
+
+def _set_after_construction(info: ClassInfo, model: ast.expr, scope: Scope, call_pos: Pos) -> Dict[str, object]:
+    """Flags set on the model between its construction and the call: ``model.aux_logits = False`` and
+    setter methods of the class whose body is ``self.<flag> = <argument>`` (timm's
+    ``set_distilled_training(True)``). Values are literals or ``...``."""
+    if not isinstance(model, ast.Name):
+        return {}
+    found = scope.lookup(model.id, call_pos)
+    start = found[0] if found is not None else (0, 0)
+    setters: Dict[str, object] = {}
+    for node in ast.walk(scope.node):
+        if not (start < _pos(node) < call_pos):
+            continue
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == model.id:
+                setters[target.attr] = _const(node.value, scope, _pos(node))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(
+                node.func.value, ast.Name) and node.func.value.id == model.id:
+            method = next((o.methods[node.func.attr] for o in info.module.mro(info)[0]
+                           if node.func.attr in o.methods), None)
+            if method is None or len(method.body) != 1 or not isinstance(method.body[0], ast.Assign):
+                continue
+            stmt = method.body[0]
+            target = stmt.targets[0]
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                    and target.value.id == "self" and isinstance(stmt.value, ast.Name)):
+                continue
+            values = {k.arg: _const(k.value, scope, _pos(node)) for k in node.keywords if k.arg}
+            values.update(_bind(method, [_const(a, scope, _pos(node)) for a in node.args], values, skip_self=True))
+            setters[target.attr] = values.get(stmt.value.id, ...)
+    return setters
+
+
+def _bind_init(info: ClassInfo, args: List[object], kwargs: Dict[str, object]) -> Dict[str, object]:
+    """Constructor arguments by name, through ``super().__init__(*args, **kwargs)`` of the bases."""
+    env: Dict[str, object] = {}
+    for owner in info.module.mro(info)[0]:
+        init = owner.methods.get("__init__")
+        if init is None:
+            continue
+        for key, value in _bind(init, args, kwargs, skip_self=True).items():
+            env.setdefault(key, value)
+        if init.args.kwarg is None:
+            break  # the bases get what this __init__ passes them: not followed further
+        args = []
+    return env
+
+
 def _literal(node: ast.expr) -> object:
     try:
         return ast.literal_eval(node)
@@ -973,7 +1061,19 @@ def _call_values(call: ast.Call, value: Callable[[ast.expr], object]) -> Tuple[L
     return args, kwargs
 
 
-_TIMM_CREATE = ("create_model",)
+_TIMM_CREATE = {"timm.create_model", "timm.models.create_model", "timm.models._factory.create_model"}
+
+
+def _timm_model(name: str) -> str:
+    """``"hf-hub:timm/deit_base_distilled_patch16_224.fb_in1k"`` -> ``timm.models.deit_base_distilled_patch16_224``."""
+    return "timm.models." + name.rsplit(":", 1)[-1].rsplit("/", 1)[-1].split(".")[0]
+
+
+def _timm_entrypoint(qual: str, call: ast.Call) -> Optional[str]:
+    if qual in _TIMM_CREATE and call.args and isinstance(call.args[0], ast.Constant) and isinstance(
+            call.args[0].value, str):
+        return _timm_model(call.args[0].value)
+    return None
 _BUILD_WITH_CFG = "build_model_with_cfg"
 _OVERWRITE_HELPERS = ("_ovewrite_named_param", "_overwrite_named_param")
 
@@ -1127,6 +1227,9 @@ class _FactoryRun:
 _FELL = object()  # a block that ran to its end without returning
 
 
+_FALSE_DEFAULT = "false_default"  # origin of a helper's parameter left at its default False/None
+
+
 class _InstanceFlow(FlowAnalyzer):
     """The training step of one model instance whose constructor fixed some flags (``aux_logits=True``):
     tests on those flags are constants, and a ``return`` that cannot run in training is not part of the
@@ -1136,6 +1239,23 @@ class _InstanceFlow(FlowAnalyzer):
                  flags: Dict[str, bool]) -> None:
         super().__init__(index, cls, mro, init, complete)  # type: ignore[arg-type]
         self.flags = flags
+
+    def _bind_params(self, params: cst.Parameters, args: Sequence[Val], kwargs: Dict[str, Val],  # type: ignore[override]
+                     env: Dict[str, Val], entry: bool, skip_self: bool = True) -> None:
+        super()._bind_params(params, args, kwargs, env, entry, skip_self)
+        if entry:
+            return  # the training code may pass any argument to forward
+        positional = list(params.posonly_params) + list(params.params)
+        given = set(kwargs) | {p.name.value for p in positional[int(skip_self):][:len(args)]}
+        for param in positional + list(params.kwonly_params):
+            default = param.default
+            if param.name.value not in given and isinstance(default, cst.Name) and default.value in ("False", "None"):
+                env[param.name.value] = Val(origin=frozenset({_FALSE_DEFAULT}))  # `pre_logits=False`, not passed
+
+    def _classify_test(self, test: cst.BaseExpression, env: Dict[str, Val], frame) -> Tuple[Guard, ...]:  # type: ignore[no-untyped-def,override]
+        if isinstance(test, cst.Name) and test.value in env and env[test.value].origin == {_FALSE_DEFAULT}:
+            return (Guard(NEVER, code_of(test)),)
+        return super()._classify_test(test, env, frame)
 
     def _self_flag_guard(self, attr: str, text: str, positive: bool) -> Guard:
         if attr in self.flags:

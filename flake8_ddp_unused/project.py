@@ -15,7 +15,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
-from .index import ClassInfo, FileIndex
+from .index import ClassInfo, FileIndex, dotted_name
 
 if TYPE_CHECKING:
     from .analyzer import FileAnalysis, Settings
@@ -208,13 +208,27 @@ def _exported(other: FileIndex, name: str, settings: Optional["Settings"], insta
         source = load_index(path, settings) if path is not None else None
         if source is None or source is other:
             continue
-        public = source.all_names if source.all_names is not None else None
-        if (name not in public) if public is not None else name.startswith("_"):
+        public = source.all_names
+        if public is not None and name not in public and not _registered(source, name):
+            continue  # not in __all__ (timm's @register_model adds its functions to __all__ at import)
+        if public is None and name.startswith("_"):
             continue
         found = _exported(source, name, settings, installed, depth + 1)
         if found is not None:
             return found
     return None
+
+
+def _registered(index: FileIndex, name: str) -> bool:
+    """A function decorated with ``@register_model`` (timm, torchvision): exported by its registry."""
+    func = index.functions.get(name)
+    if func is None:
+        return False
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (dotted_name(target) or "").rsplit(".", 1)[-1] == "register_model":
+            return True
+    return False
 
 
 def _definition(importer: FileIndex, qualname: str, settings: Optional["Settings"], installed: bool,

@@ -29,6 +29,7 @@ from .conftest import expected_findings
 HERE = Path(__file__).resolve().parent
 SITE = HERE / "thirdparty" / "site"
 APP = HERE / "thirdparty" / "app" / "train_aux.py"
+APPS = sorted((HERE / "thirdparty" / "app").glob("train_*.py"))
 
 
 @pytest.fixture()
@@ -42,6 +43,12 @@ def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _lint(source: str, path: Path) -> List[Any]:
     return analyze_source(source, str(path))
+
+
+@pytest.mark.parametrize("path", APPS, ids=lambda p: p.name)
+def test_app_expectations(site: Path, path: Path) -> None:
+    findings = _lint(path.read_text(encoding="utf-8"), path)
+    assert {(f.line, f.code) for f in findings} == expected_findings(path), [f.message for f in findings]
 
 
 def test_training_code_dropping_aux_outputs(site: Path) -> None:
@@ -185,8 +192,8 @@ def test_through_the_flake8_executable(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Ground truth: run every training function on CPU with the real fakevision models
 # ---------------------------------------------------------------------------------------------
-def _load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("thirdparty_train_aux", APP)
+def _load_app(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"thirdparty_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -199,11 +206,18 @@ def _train_functions(path: Path) -> Dict[str, range]:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("train")}
 
 
-def test_findings_match_runtime_gradients(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+CLASSES = {"train_named_tuple_class": 3, "train_segmentation_aux": 4, "train_segmentation_both": 4,
+           "train_segmentation_plain": 4, "train_passed_heads_aux": 4, "train_passed_heads_default": 4,
+           "train_distilled_default": 3, "train_distilled_logits_only": 3, "train_distilled_both": 3}
+FACTORIES = ("auxnet", "twohead", "segnet", "passed_seg", "distilled_tiny")
+
+
+@pytest.mark.parametrize("path", APPS, ids=lambda p: p.name)
+def test_findings_match_runtime_gradients(site: Path, monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     torch = pytest.importorskip("torch")
     for name in [m for m in sys.modules if m == "fakevision" or m.startswith("fakevision.")]:
         monkeypatch.delitem(sys.modules, name)
-    app = _load_app()
+    app = _load_app(path)
     built: List[Any] = []
 
     def recording(factory: Callable[..., Any]) -> Callable[..., Any]:
@@ -212,20 +226,18 @@ def test_findings_match_runtime_gradients(site: Path, monkeypatch: pytest.Monkey
             return built[-1]
         return build
 
-    monkeypatch.setattr(app, "auxnet", recording(app.auxnet))
-    monkeypatch.setattr(app, "twohead", recording(app.twohead))
-    monkeypatch.setattr(app, "segnet", recording(app.segnet))
-    monkeypatch.setattr(app, "passed_seg", recording(app.passed_seg))
-    monkeypatch.setattr(app, "models", SimpleNamespace(auxnet=recording(app.models.auxnet)))
+    for factory in FACTORIES:
+        if hasattr(app, factory):
+            monkeypatch.setattr(app, factory, recording(getattr(app, factory)))
+    if hasattr(app, "models"):
+        monkeypatch.setattr(app, "models", SimpleNamespace(auxnet=recording(app.models.auxnet)))
 
-    findings = _lint(APP.read_text(encoding="utf-8"), APP)
-    classes = {"train_named_tuple_class": 3, "train_segmentation_aux": 4, "train_segmentation_both": 4,
-               "train_segmentation_plain": 4, "train_passed_heads_aux": 4, "train_passed_heads_default": 4}
+    findings = _lint(path.read_text(encoding="utf-8"), path)
     torch.manual_seed(0)
-    for name, lines in _train_functions(APP).items():
+    for name, lines in _train_functions(path).items():
         built.clear()
         x = torch.randn(4, 8)
-        y = torch.randint(0, classes.get(name, 10), (4,))
+        y = torch.randint(0, CLASSES.get(name, 10), (4,))
         getattr(app, name)(x, y)
         model = built[-1]
         no_grad: Set[str] = {p_name.split(".")[0] for p_name, p in model.named_parameters()

@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 from fakevision import models
-from fakevision.models import auxnet, twohead
+from fakevision.models import auxnet, distilled_tiny, twohead
 from fakevision.models.segmentation import passed_seg, segnet
 
 
@@ -72,6 +72,26 @@ def train_passed_heads_default(x, y):
     model = passed_seg()
     out = model(x)
     F.cross_entropy(out["out"], y).backward()
+
+
+def train_distilled_default(x, y):
+    model = distilled_tiny()  # averages both heads unless distilled training is switched on
+    out = model(x)
+    F.cross_entropy(out, y).backward()
+
+
+def train_distilled_logits_only(x, y):
+    model = distilled_tiny(num_classes=3)
+    model.set_distilled_training(True)
+    logits, dist = model(x)  # expect: DDP203
+    F.cross_entropy(logits, y).backward()
+
+
+def train_distilled_both(x, y):
+    model = distilled_tiny()
+    model.set_distilled_training()
+    logits, dist = model(x)
+    (F.cross_entropy(logits, y) + F.cross_entropy(dist, y)).backward()
 
 
 def evaluate(x):
