@@ -9,6 +9,7 @@ These are facts; ``rules.py`` judges them.
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -165,6 +166,7 @@ _BACKWARD_SELF_METHODS = {"manual_backward"}
 
 _MAX_DEPTH = 8
 _MAX_STEPS = 40000
+_MAX_USES = 1000
 
 
 def _dotted(node: cst.BaseExpression) -> Optional[str]:
@@ -210,17 +212,18 @@ def _int_of(node: Optional[cst.BaseExpression]) -> Optional[int]:
 # ---------------------------------------------------------------------------------------------
 # Parsing methods with libcst (only the methods the analysis reads)
 # ---------------------------------------------------------------------------------------------
-_PARSE_CACHE: Dict[Tuple[str, int, int], cst.FunctionDef] = {}
+_MAX_EXPRESSION_DEPTH = 100  # libcst is super-linear on very deep expressions (generated code)
 
 
 def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
-    """Parse one method's source with libcst; cached per file and line for the whole process."""
+    """Parse one method's source with libcst, cached on the file's index (freed with it)."""
     first = min([func.lineno] + [d.lineno for d in func.decorator_list])
-    last = func.end_lineno or func.lineno
-    key = (module.filename, first, id(module.lines))
-    cached = _PARSE_CACHE.get(key)
+    cached = module.method_parse_cache.get(first)
     if cached is not None:
         return cached
+    if _expression_depth(func) > _MAX_EXPRESSION_DEPTH:
+        raise GiveUp("expression too deep")
+    last = func.end_lineno or func.lineno
     segment = "".join(module.lines[first - 1:last])
     if not segment.endswith("\n"):
         segment += "\n"
@@ -231,10 +234,23 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     node = statement.body.body[0]  # type: ignore[union-attr]
     if not isinstance(node, cst.FunctionDef):
         raise GiveUp("method did not parse as a function")
-    if len(_PARSE_CACHE) > 20000:
-        _PARSE_CACHE.clear()
-    _PARSE_CACHE[key] = node
+    module.method_parse_cache[first] = node
     return node
+
+
+def _expression_depth(func: FunctionNode) -> int:
+    """The deepest nesting of expressions in a method, measured on the ast (iteratively)."""
+    deepest = 0
+    stack: List[Tuple[object, int]] = [(func, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > _MAX_EXPRESSION_DEPTH:
+                break
+        for child in ast.iter_child_nodes(node):  # type: ignore[arg-type]
+            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+    return deepest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -848,6 +864,8 @@ class FlowAnalyzer:
 
     def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False,
                 ref: bool = True) -> Val:
+        if len(self.uses) >= _MAX_USES:
+            raise GiveUp("too many uses")  # generated code: stay silent rather than spend quadratic time
         use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, 0, test_only, ref)
         self.uses.append(use)
         if test_only:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -75,6 +75,8 @@ class FileIndex:
         # Other files of the project, consulted for names imported from them (set by the project).
         self.resolve_external: Optional[Callable[[str], Optional[ClassInfo]]] = None
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
+        self.module_kind_cache: Dict[str, Optional[str]] = {}  # class name -> module kind (None: no module)
+        self.method_parse_cache: Dict[int, Any] = {}  # first line -> libcst FunctionDef (flow.parse_method)
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
         self._read_top_level()
 
@@ -181,69 +183,74 @@ class FileIndex:
         return found
 
     # ---- module classes ------------------------------------------------------------------------
-    def module_kind(self, cls: ClassInfo, _seen: Optional[set] = None) -> Optional[str]:
-        """'module', 'lightning', 'hf' or 'container' for a module class; None for anything else."""
-        seen = _seen if _seen is not None else set()
-        key = cls.qualname + "@" + cls.module.filename
-        if key in seen:
-            return None  # inheritance cycle through aliases
-        seen.add(key)
-        for base in cls.base_names:
-            kind = self.base_kind(base, cls.module, seen)
-            if kind:
-                return kind
-        return None
+    def module_kind(self, cls: ClassInfo) -> Optional[str]:
+        """'module', 'lightning', 'hf' or 'container' for a module class; None for anything else.
 
-    def base_kind(self, base: str, owner: "FileIndex", seen: set) -> Optional[str]:
-        if not base:
-            return None
-        if base in _TORCH_MODULE_SPELLINGS or base in owner.extra_module_bases:
-            return "module"
-        if base in TORCH_CONTAINERS:
-            return "container"
-        last = base.rsplit(".", 1)[-1]
-        if base.startswith(LIGHTNING_PREFIXES) and last == "LightningModule":
-            return "lightning"
-        if base.startswith("transformers.") and last.endswith("PreTrainedModel"):
-            return "hf"
-        if base in ("fastNLP.models.BaseModel", "fastNLP.models.base_model.BaseModel"):
-            return "module"
+        Depth-first over the bases, left to right, with an explicit stack: inheritance chains of any
+        length and cycles through aliases are fine."""
+        cache = cls.module.module_kind_cache
+        if cls.name in cache:
+            return cache[cls.name]
+        cache[cls.name] = None  # a cycle back to this class finds nothing
+        kind: Optional[str] = None
+        seen = {(cls.module.filename, cls.name)}
+        stack: List[Tuple[str, FileIndex]] = [(base, cls.module) for base in reversed(cls.base_names)]
+        while stack:
+            base, owner = stack.pop()
+            kind = direct_base_kind(base, owner)
+            if kind:
+                break
+            parent = owner.local_class(base) if base else None
+            if parent is None or (parent.module.filename, parent.name) in seen:
+                continue
+            seen.add((parent.module.filename, parent.name))
+            known = parent.module.module_kind_cache.get(parent.name, "?")
+            if known != "?":
+                if known:
+                    kind = known
+                    break
+                continue
+            stack.extend((b, parent.module) for b in reversed(parent.base_names))
+        cache[cls.name] = kind
+        return kind
+
+    def base_kind(self, base: str, owner: "FileIndex", seen: Optional[set] = None) -> Optional[str]:
+        kind = direct_base_kind(base, owner)
+        if kind or not base:
+            return kind
         parent = owner.local_class(base)
-        if parent is not None:
-            return parent.module.module_kind(parent, seen)
-        return None
+        return parent.module.module_kind(parent) if parent is not None else None
 
     def mro(self, cls: ClassInfo) -> Tuple[List[ClassInfo], bool]:
         """Readable classes in method-resolution order, and whether every base was readable.
 
-        A simple depth-first, left-to-right order with duplicates dropped is exact for the single
+        A depth-first, left-to-right order with duplicates dropped (explicit stack) is exact for the single
         inheritance of model code and good enough for mixins.
         """
         order: List[ClassInfo] = []
         complete = True
         seen: set = set()
-
-        def visit(info: ClassInfo) -> None:
-            nonlocal complete
+        stack = [cls]
+        while stack:
+            info = stack.pop()
             key = (info.module.filename, info.name)
             if key in seen:
-                return
+                continue
             seen.add(key)
             order.append(info)
+            parents: List[ClassInfo] = []
             for base in info.base_names:
                 if base in _TORCH_MODULE_SPELLINGS or base in info.module.extra_module_bases:
                     continue
-                if self.base_kind(base, info.module, set()) in ("lightning", "hf"):
-                    if info.module.local_class(base) is None:
-                        continue  # framework base: its methods do not touch user attributes
                 parent = info.module.local_class(base)
                 if parent is None:
+                    if direct_base_kind(base, info.module) in ("lightning", "hf"):
+                        continue  # framework base: its methods do not touch user attributes
                     if base not in ("object", "typing.Generic", "abc.ABC") and not base.startswith("typing."):
                         complete = False
                     continue
-                visit(parent)
-
-        visit(cls)
+                parents.append(parent)
+            stack.extend(reversed(parents))
         return order, complete
 
     def module_classes(self) -> Iterator[Tuple[ClassInfo, str]]:
@@ -251,6 +258,24 @@ class FileIndex:
             kind = self.module_kind(info)
             if kind:
                 yield info, kind
+
+
+def direct_base_kind(base: str, owner: "FileIndex") -> Optional[str]:
+    """The kind a base name gives by itself (torch, Lightning, transformers, fastNLP), without resolution."""
+    if not base:
+        return None
+    if base in _TORCH_MODULE_SPELLINGS or base in owner.extra_module_bases:
+        return "module"
+    if base in TORCH_CONTAINERS:
+        return "container"
+    last = base.rsplit(".", 1)[-1]
+    if base.startswith(LIGHTNING_PREFIXES) and last == "LightningModule":
+        return "lightning"
+    if base.startswith("transformers.") and last.endswith("PreTrainedModel"):
+        return "hf"
+    if base in ("fastNLP.models.BaseModel", "fastNLP.models.base_model.BaseModel"):
+        return "module"
+    return None
 
 
 def _top_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
