@@ -62,6 +62,7 @@ class Val:
     keys: Optional[Tuple[Tuple[str, "Val"], ...]] = None
     func: Optional[object] = None  # a nested def or lambda to inline when called
     bound: Optional[Tuple[ClassInfo, str]] = None  # a bound self-method (owner, method name)
+    truth: Optional[bool] = None  # known truthiness of a constant (a literal, a helper's default)
 
     def taint_map(self) -> Taint:
         return dict(self.taint)
@@ -375,16 +376,28 @@ class FlowAnalyzer:
             elif name in kwargs:
                 env[name] = kwargs[name]
             else:
-                env[name] = self._param_origin(param) if entry else self._param_origin(param)
+                env[name] = self._param_origin(param) if entry else self._default_value(param)
         for param in params.kwonly_params:
             name = param.name.value
-            env[name] = kwargs.get(name, self._param_origin(param))
+            if name not in kwargs:
+                env[name] = self._param_origin(param) if entry else self._default_value(param)
+            else:
+                env[name] = kwargs[name]
         extra = list(args[len(positional):]) + [v for k, v in kwargs.items() if k not in env]
         if isinstance(params.star_arg, cst.Param):
             env[params.star_arg.name.value] = join(*args[len(positional):]) if args[len(positional):] else Val(
                 origin=frozenset({"data"}))
         if params.star_kwarg is not None:
             env[params.star_kwarg.name.value] = join(*extra) if extra else Val(origin=frozenset({"data"}))
+
+    @classmethod
+    def _default_value(cls, param: cst.Param) -> Val:
+        """A helper called without this argument gets its default: a literal is a constant
+        (`forward_head(x)` runs with `pre_logits=False`)."""
+        truth = _literal_truth(param.default) if param.default is not None else None
+        if truth is None:
+            return cls._param_origin(param)
+        return Val(origin=frozenset({"const"}), truth=truth)
 
     @staticmethod
     def _param_origin(param: cst.Param) -> Val:
@@ -693,6 +706,9 @@ class FlowAnalyzer:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return (negate(self.classify_test(test.expression, env, frame)),)
         text = code_of(test)
+        if isinstance(test, cst.Name) and test.value in env and env[test.value].truth is not None:
+            truth = env[test.value].truth
+            return (Guard(ALWAYS if truth else NEVER, text, "constant"),)
         attr = _is_self_attr(test)
         if attr == "training":
             return (Guard(ALWAYS, text),)
@@ -775,7 +791,7 @@ class FlowAnalyzer:
             if node.value in env:
                 return env[node.value]
             if node.value in ("True", "False", "None"):
-                return Val(origin=frozenset({"const"}))
+                return Val(origin=frozenset({"const"}), truth=node.value == "True")
             return Val(origin=frozenset({"global"}))
         if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString)):
             return Val(origin=frozenset({"const"}))
@@ -1195,6 +1211,16 @@ class FlowAnalyzer:
                 if info.name == named:
                     return i + 1
         return self._mro_position(frame.owner) + 1
+
+
+def _literal_truth(node: cst.BaseExpression) -> Optional[bool]:
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return node.value == "True"
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value) != 0
+    if isinstance(node, (cst.SimpleString,)):
+        return bool(node.evaluated_value)
+    return None
 
 
 def _compares_to_string(test: cst.BaseExpression) -> bool:

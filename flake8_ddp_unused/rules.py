@@ -160,15 +160,16 @@ def covering_uses(uses: Sequence[Use], limit: int = 64) -> List[Use]:
 def split_by_return(uses: Sequence[Use], flow: FlowResult) -> List[Use]:
     """A use that runs on every path but reaches the loss only through some of the returns (an early
     exit's logits, a generator detached in discriminator steps) is live only under those returns' guards."""
-    if len(flow.paths) < 2:
+    paths = [(taint, guards) for taint, guards in flow.paths if not any(g.kind == NEVER for g in guards)]
+    if len(paths) < 2:
         return list(uses)
     split: List[Use] = []
     for use in uses:
         if flow.backward.get(use.id) is False or flow.result.get(use.id) is not False:
             split.append(use)  # reaches through backward(), or never/only detached: judged as it is
             continue
-        reaching = [guards for taint, guards in flow.paths if taint.get(use.id) is False]
-        if len(reaching) == len(flow.paths):
+        reaching = [guards for taint, guards in paths if taint.get(use.id) is False]
+        if len(reaching) == len(paths):
             split.append(use)
             continue
         own = {_guard_signature(g) for g in use.guards}
@@ -181,6 +182,8 @@ def split_by_return(uses: Sequence[Use], flow: FlowResult) -> List[Use]:
 def judge_attribute(attr: TrainableAttr, uses: Sequence[Use], facts: ClassFacts) -> Verdict:
     if attr.built.kind == "maybe" and any(use.test_only for use in uses):
         return Verdict(UNDECIDED)  # `if self.fused_attn:`: what the factory built is a flag, not a module
+    # code under a constant-false test (`if pre_logits:` with pre_logits=False) never runs: not a use
+    uses = [use for use in uses if not any(g.kind == NEVER and g.detail == "constant" for g in use.guards)]
     uses = split_by_return([use for use in uses if not use.test_only], facts.flow)
     flow = facts.flow
     flowing = [u for u in uses if not u.no_grad and (flow.result.get(u.id) is False or (
