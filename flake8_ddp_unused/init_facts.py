@@ -33,6 +33,10 @@ class Built:
     frozen: bool = False
     length: Optional[int] = None  # container length when a literal says it
     keys: Optional[Tuple[str, ...]] = None  # ModuleDict keys when a literal says them
+    # kind "classref": a module class held as a value (`norm_layer = nn.BatchNorm2d`), built when called;
+    # kind "classrefs": a literal list of them (`inception_blocks = [BasicConv2d, InceptionA, ...]`)
+    ref: Optional[ast.expr] = None
+    items: Optional[Tuple["Built", ...]] = None
 
 
 @dataclass
@@ -321,6 +325,11 @@ class InitCollector:
             local[target.id] = self.classify(value, defaults, local)
             return
         if isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) and not any(
+                    isinstance(e, ast.Starred) for e in target.elts + value.elts):
+                for elt, part in zip(target.elts, value.elts):  # a, b = x, y
+                    self._assign(owner, stmt, elt, part, defaults, local, under)
+                return
             for elt in target.elts:
                 if isinstance(elt, ast.Name):
                     local.pop(elt.id, None)
@@ -347,6 +356,8 @@ class InitCollector:
         if isinstance(value, ast.IfExp):
             built_under = under or self._flag_key(value.test, defaults) or "?"
         built = self.classify(value, defaults, local)
+        if built.kind in ("classref", "classrefs"):
+            built = Built("none")  # self.block = BasicBlock holds a class, not parameters
         if built.kind == "none":
             if name in self.facts.attrs and not _is_none(value):
                 # reassigned to something we do not know: stop judging it
@@ -488,9 +499,27 @@ class InitCollector:
         if isinstance(value, ast.IfExp):
             a = self.classify(value.body, defaults, local)
             b = self.classify(value.orelse, defaults, local)
+            if "classref" in (a.kind, b.kind):
+                return a if a.kind == "classref" else b
             return a if a.kind in TRAINABLE_KINDS or b.kind == "none" else b
         if isinstance(value, ast.Name):
-            return local.get(value.id, Built("none"))
+            if value.id in local:
+                return local[value.id]
+            return self._class_reference(value)
+        if isinstance(value, ast.Attribute):
+            return self._class_reference(value)
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+            held = local.get(value.value.id)
+            if held is not None and held.kind == "classrefs" and held.items:
+                index = value.slice
+                if isinstance(index, ast.Constant) and isinstance(index.value, int) and (
+                        -len(held.items) <= index.value < len(held.items)):
+                    return held.items[index.value]
+            return Built("none")
+        if isinstance(value, (ast.List, ast.Tuple)) and value.elts:
+            refs = [self.classify(elt, defaults, local) for elt in value.elts]
+            if all(r.kind == "classref" for r in refs):
+                return Built("classrefs", items=tuple(refs))
         if isinstance(value, (ast.List, ast.Tuple)):
             contents = Built("none", length=0)
             for elt in value.elts:
@@ -514,6 +543,15 @@ class InitCollector:
         if not isinstance(value, ast.Call):
             return Built("none")
         func = value.func
+        if isinstance(func, ast.Name) and func.id in local and local[func.id].kind == "classref":
+            ref = local[func.id].ref
+            if ref is not None:  # conv_block(3, 32): build the class the local holds
+                return self.classify(ast.copy_location(ast.Call(ref, value.args, value.keywords), value),
+                                     defaults, {})
+        if (dotted_name(func) or "").endswith("partial") and value.args:
+            held = self.classify(value.args[0], defaults, local)
+            if held.kind == "classref":
+                return held  # functools.partial(nn.BatchNorm2d, eps=1e-3)
         # chained calls on a module: nn.Linear(...).to(device) / .requires_grad_(False) / .cuda()
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
             inner = self.classify(func.value, defaults, local)
@@ -610,6 +648,17 @@ class InitCollector:
             if returned.kind != "maybe" or returned.ctor != func.id:
                 return returned
         return Built("maybe", callee_text) if looks_like_module_factory(callee_text, qual) else Built("none")
+
+    def _class_reference(self, node: ast.expr) -> Built:
+        """`nn.BatchNorm2d` or `BasicConv2d` used as a value: a class that builds a module when called."""
+        qual = self.cls.module.qualify(node) or ""
+        layer = torch_nn_layer(qual)
+        if layer and layer not in CONTAINERS and (layer in PARAMETER_LAYERS or layer in CONDITIONAL_PARAMETERS):
+            return Built("classref", dotted_name(node) or layer, ref=node)
+        target = self.cls.module.local_class(qual) if qual else None
+        if target is not None and target.module.module_kind(target):
+            return Built("classref", dotted_name(node) or target.name, ref=node)
+        return Built("none")
 
     def _returned(self, owner: ClassInfo, func: FunctionNode) -> Built:
         """What a builder method such as torchvision's ``_make_layer`` returns."""
