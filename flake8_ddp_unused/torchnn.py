@@ -27,9 +27,9 @@ CONDITIONAL_PARAMETERS: Dict[str, Tuple[str, int, bool]] = {
     "InstanceNorm1d": ("affine", 3, False),
     "InstanceNorm2d": ("affine", 3, False),
     "InstanceNorm3d": ("affine", 3, False),
-    "LazyInstanceNorm1d": ("affine", 2, False),
-    "LazyInstanceNorm2d": ("affine", 2, False),
-    "LazyInstanceNorm3d": ("affine", 2, False),
+    "LazyInstanceNorm1d": ("affine", 2, True),  # unlike InstanceNorm, the lazy ones default to affine
+    "LazyInstanceNorm2d": ("affine", 2, True),
+    "LazyInstanceNorm3d": ("affine", 2, True),
     "GroupNorm": ("affine", 3, True),
     "LayerNorm": ("elementwise_affine", 2, True),
     "RMSNorm": ("elementwise_affine", 2, True),
