@@ -46,7 +46,6 @@ class Use:
     guards: Tuple[Guard, ...]
     no_grad: bool
     method: str
-    line: int
     test_only: bool = False  # a bare read inside a condition (`if self.aux is not None`)
     ref: bool = False  # a bare read (`layers = self.layers`): the call site of what it holds is the use
 
@@ -267,7 +266,6 @@ class Frame:
     returns: List[Val] = field(default_factory=list)
     return_guards: List[Tuple[Guard, ...]] = field(default_factory=list)  # the guards of each `return`
     stack: Tuple[str, ...] = ()
-    loop_depth: int = 0
 
 
 FALLS, EXITS, JUMPS = "falls", "exits", "jumps"  # a block runs on / returns or raises / continue or break
@@ -489,7 +487,7 @@ class FlowAnalyzer:
             return FALLS
         if isinstance(small, cst.AugAssign):
             value = self.eval(small.value, env, frame)
-            current = self.eval(small.target, env, frame, store=True)
+            current = self.eval(small.target, env, frame)
             self.assign(small.target, join(flatten(current), flatten(value)), env, frame)
             return FALLS
         if isinstance(small, cst.Expr):
@@ -616,7 +614,6 @@ class FlowAnalyzer:
             guards = self.classify_test(stmt.test, env, frame)
             guards = tuple(g if g.kind != BATCH else g for g in guards)
         frame.guards = saved + guards
-        frame.loop_depth += 1
         for _ in range(2):  # twice, so values carried around the loop reach their uses
             body_env = dict(env)
             if isinstance(stmt, cst.For):
@@ -624,7 +621,6 @@ class FlowAnalyzer:
             self.exec_block(stmt.body, body_env, frame)
             frame.guards = saved + guards
             self._merge_env(env, [body_env, dict(env)])
-        frame.loop_depth -= 1
         frame.guards = saved
         if stmt.orelse is not None:
             self.exec_block(stmt.orelse.body, env, frame)
@@ -776,8 +772,7 @@ class FlowAnalyzer:
         return Guard(UNKNOWN, text)
 
     # ---- expressions ----
-    def eval(self, node: cst.BaseExpression, env: Dict[str, Val], frame: Frame, test: bool = False,
-             store: bool = False) -> Val:
+    def eval(self, node: cst.BaseExpression, env: Dict[str, Val], frame: Frame, test: bool = False) -> Val:
         """The abstract value of an expression; records the uses it contains."""
         return self._eval(node, env, frame, test)
 
@@ -882,7 +877,7 @@ class FlowAnalyzer:
                 ref: bool = True) -> Val:
         if len(self.uses) >= _MAX_USES:
             raise GiveUp("too many uses")  # generated code: stay silent rather than spend quadratic time
-        use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, 0, test_only, ref)
+        use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, test_only, ref)
         self.uses.append(use)
         if test_only:
             return Val(origin=frozenset({f"selfmod:{attr}"}))
@@ -1128,8 +1123,7 @@ class FlowAnalyzer:
             if ref.ref and not ref.test_only:
                 self.consumed.add(uid)
                 guards = frame.guards + tuple(g for g in ref.guards if g not in frame.guards)
-                use = Use(len(self.uses), ref.attr, ref.index, guards, frame.no_grad or ref.no_grad,
-                          frame.method, 0)
+                use = Use(len(self.uses), ref.attr, ref.index, guards, frame.no_grad or ref.no_grad, frame.method)
                 self.uses.append(use)
                 extra.append((use.id, detached or frame.no_grad))
         if not extra:
