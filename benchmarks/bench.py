@@ -61,6 +61,9 @@ def venv_python(name: str, requirements: Sequence[str]) -> str:
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
+    version = subprocess.run([str(python), "-P", "-m", "flake8", "--version"], capture_output=True, text=True)
+    if "flake8-ddp-unused" in version.stdout:
+        raise SystemExit(f"{root} sees flake8-ddp-unused: it is no baseline ({version.stdout.strip()})")
     return str(python)
 
 
@@ -106,7 +109,9 @@ def _sample_group_rss(pgid: int, peak: List[int]) -> None:
 
 
 def flake8(python: str, paths: Sequence[Path], *args: str, jobs: int = 1, sample_memory: bool = False) -> Run:
-    cmd = [python, "-m", "flake8", "--isolated", f"--jobs={jobs}", "--exit-zero", *args, *map(str, paths)]
+    # -P: `python -m` would otherwise put the working directory on sys.path, and in a checkout of this
+    # repository the editable install's egg-info there would hand the plugin to the "clean" venv too.
+    cmd = [python, "-P", "-m", "flake8", "--isolated", f"--jobs={jobs}", "--exit-zero", *args, *map(str, paths)]
     result = run(cmd, sample_memory)
     if result.returncode != 0 or "Traceback" in result.stderr:
         raise RuntimeError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
