@@ -77,6 +77,7 @@ class FileIndex:
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
         self.module_kind_cache: Dict[str, Optional[str]] = {}  # class name -> module kind (None: no module)
         self.method_parse_cache: Dict[int, Any] = {}  # first line -> libcst FunctionDef (flow.parse_method)
+        self._external_classes: Dict[Tuple[int, str], Optional[ClassInfo]] = {}
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
         self._read_top_level()
 
@@ -148,7 +149,10 @@ class FileIndex:
         if qualname.startswith(prefix) and qualname[len(prefix):] in self.classes:
             return self.classes[qualname[len(prefix):]]
         if self.resolve_external is not None:
-            return self.resolve_external(qualname)
+            key = (id(self.resolve_external), qualname)  # the resolver is attached once per file
+            if key not in self._external_classes:
+                self._external_classes[key] = self.resolve_external(qualname)
+            return self._external_classes[key]
         return None
 
     def namedtuple_fields(self, name: str) -> Optional[Tuple[str, ...]]:

@@ -127,7 +127,7 @@ def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex
         if "_tied_weights" in line:
             text_has_tied = True
     if text_has_freeze:
-        _collect_freezing(tree, facts)
+        _collect_freezing(tree, facts, lines)
     if text_has_tied:
         _collect_tied(tree, facts)
     return facts
@@ -154,7 +154,12 @@ def _collect_tied(tree: ast.Module, facts: FileFacts) -> None:
                             facts.tied_names.update(item.value.split("."))
 
 
-def _collect_freezing(tree: ast.Module, facts: FileFacts) -> None:
+def _mentions_freezing(node: ast.AST, lines: Sequence[str]) -> bool:
+    first, last = getattr(node, "lineno", 1), getattr(node, "end_lineno", None) or len(lines)
+    return any("requires_grad" in line or "freeze" in line.lower() for line in lines[first - 1:last])
+
+
+def _collect_freezing(tree: ast.Module, facts: FileFacts, lines: Sequence[str]) -> None:
     """`x.requires_grad_(False)`, `p.requires_grad = False` loops, `freeze(self.x)` anywhere in the file."""
 
     def freeze(target: ast.AST, cls: Optional[str]) -> None:
@@ -174,10 +179,13 @@ def _collect_freezing(tree: ast.Module, facts: FileFacts) -> None:
             return
         facts.frozen_names.update(parts[1:])  # model.x / model.x.weight: each may be frozen (partly)
 
-    # module-level code without the classes, then each class on its own (self.x means that class's x)
+    # module-level code without the classes, then each class on its own (self.x means that class's x);
+    # only the statements whose lines mention freezing are walked
     scopes: List[Tuple[ast.AST, Optional[str]]] = [
-        (stmt, None) for stmt in tree.body if not isinstance(stmt, ast.ClassDef)]
-    scopes += [(node, node.name) for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+        (stmt, None) for stmt in tree.body if not isinstance(stmt, ast.ClassDef) and _mentions_freezing(stmt, lines)]
+    for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+        scopes += [(stmt, cls.name) for stmt in cls.body
+                   if not isinstance(stmt, ast.ClassDef) and _mentions_freezing(stmt, lines)]
     for scope, cls in scopes:
         for node in ast.walk(scope):
             if isinstance(node, ast.Call):
