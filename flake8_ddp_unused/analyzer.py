@@ -195,14 +195,19 @@ class FileAnalysis:
         findings: Dict[Tuple[int, str, str], Finding] = {}
         for info, facts, verdicts in per_class:
             own: List[Finding] = []
+            here: List[Finding] = []  # about `self.x = ...` lines of this file (a base may live elsewhere)
             for name, verdict in verdicts.items():
                 if verdict.status in (LIVE, UNDECIDED):
                     continue
-                own += findings_for(facts, facts.init.attrs[name], verdict)
+                attr = facts.init.attrs[name]
+                found = findings_for(facts, attr, verdict)
+                own += found
+                if attr.file == self.index.filename:
+                    here += found
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or facts.flow.silent:
                 continue
-            for finding in own:
+            for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
 

@@ -47,6 +47,7 @@ class TrainableAttr:
     owner: str  # the class whose __init__ builds it
     built: Built
     built_under: Optional[str] = None  # a flag key when built only under a condition ("?" unknown)
+    file: str = ""  # the file whose `self.x = ...` line this is (a base class may live elsewhere)
 
     @property
     def frozen(self) -> bool:
@@ -375,7 +376,7 @@ class InitCollector:
         if previous is not None and previous.built_under is None and built_under is not None:
             built_under = None  # built unconditionally earlier
         self.facts.attrs[name] = TrainableAttr(
-            name, stmt.lineno, stmt.col_offset, owner.name, built, built_under
+            name, stmt.lineno, stmt.col_offset, owner.name, built, built_under, owner.module.filename
         )
 
     def _call_stmt(
