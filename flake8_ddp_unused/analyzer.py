@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .flow import FlowAnalyzer, FlowResult, Use
 from .index import ClassInfo, FileIndex
-from .init_facts import FileFacts, InitCollector, TrainableAttr, file_facts
+from .init_facts import InitCollector, TrainableAttr, file_facts
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
 
@@ -244,4 +244,3 @@ def analyze_source(source: str, filename: str = "<string>", settings: Settings =
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     return analyze_tree(tree, lines, filename, settings)
-

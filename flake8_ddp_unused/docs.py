@@ -106,7 +106,8 @@ def codes_table(rules: Optional[Sequence[Rule]] = None) -> str:
     rows = ["| code | on by default | what it finds |", "|---|---|---|"]
     for rule in rules if rules is not None else all_rules():
         summary = rule.summary.replace("(Off by default.) ", "").replace("|", "\\|")
-        rows.append(f"| [{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name}) | {'yes' if rule.default_on else 'no'} "
+        default = "yes" if rule.default_on else "no"
+        rows.append(f"| [{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name}) | {default} "
                     f"| {summary} |")
     return "\n".join(rows)
 

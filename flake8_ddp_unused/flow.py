@@ -321,15 +321,15 @@ class FlowAnalyzer:
         result.uses = [use for use in self.uses if use.id not in self.consumed]
         result.escaped = self.escaped
         result.returned = returned
-        chosen, narrowed = self._loss_part(returned, entry)
+        chosen, narrowed = self._loss_part(returned)
         result.result = _join_taints([_flat_taint(chosen), self.backward])
         result.loss_key = narrowed
         result.backward = dict(self.backward)
-        result.paths = [(_flat_taint(self._loss_part(value, entry)[0]), guards)
+        result.paths = [(_flat_taint(self._loss_part(value)[0]), guards)
                         for value, guards in self.entry_returns]
         return result
 
-    def _loss_part(self, val: Val, entry: str) -> Tuple[Val, bool]:
+    def _loss_part(self, val: Val) -> Tuple[Val, bool]:
         keys = dict(val.keys or ())
         if "loss" in keys:
             return keys["loss"], True
@@ -349,8 +349,6 @@ class FlowAnalyzer:
         qualified = {owner.module.qualify_dotted(d) for d in decorators if d}
         if qualified & _NO_GRAD_CONTEXTS:
             no_grad = True
-        if "staticmethod" in decorators:
-            this = None
         frame = Frame(owner, name, guards, no_grad, depth, stack=stack + (key,))
         env: Dict[str, Val] = {}
         self._bind_params(node.params, args, kwargs, env, entry=(depth == 0),
@@ -1092,8 +1090,8 @@ class FlowAnalyzer:
         if qual in _RANK_FUNCTIONS:
             return Val(origin=frozenset({"rank"}))
 
-        callee = self._eval(func, env, frame, test) if isinstance(func, (cst.Name, cst.Attribute, cst.Subscript,
-                                                                        cst.Call)) else EMPTY
+        callable_node = isinstance(func, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
+        callee = self._eval(func, env, frame, test) if callable_node else EMPTY
         callee = self.call_site(callee, frame)
         args = self.eval_args(node, env, frame)
         for arg in node.args:

@@ -218,13 +218,6 @@ class FileIndex:
         cache[cls.name] = kind
         return kind
 
-    def base_kind(self, base: str, owner: "FileIndex", seen: Optional[set] = None) -> Optional[str]:
-        kind = direct_base_kind(base, owner)
-        if kind or not base:
-            return kind
-        parent = owner.local_class(base)
-        return parent.module.module_kind(parent) if parent is not None else None
-
     def mro(self, cls: ClassInfo) -> Tuple[List[ClassInfo], bool]:
         """Readable classes in method-resolution order, and whether every base was readable.
 

@@ -86,6 +86,10 @@ class FileFacts:
 _TIED_WEIGHTS_NAMES = {"_tied_weights_keys", "_tied_weights", "_dynamic_tied_weights_keys"}
 _SETUP_WORDS = ("init", "reset", "freeze", "load", "save", "build", "setup", "configure")
 
+# Methods of a module that return the module itself: nn.Linear(...).to(device).requires_grad_(False)
+_MODULE_RETURNING_METHODS = {"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval", "type",
+                             "requires_grad_"}
+
 _FALSY = {"False", "None", "0", "0.0", "''", '""'}
 
 
@@ -451,12 +455,8 @@ class InitCollector:
             ):
                 attr = self.facts.attrs.get(holder.attr)
                 if attr is not None and attr.built.kind == "container":
-                    attr.built.length = None
+                    attr.built.length = None  # grown after construction: its size is no longer known
                     attr.built.keys = None
-                elif attr is None and call.args:
-                    built = self.classify(call.args[-1], defaults, local)
-                    if built.kind in TRAINABLE_KINDS and holder.attr not in self.facts.attrs:
-                        pass  # container created outside what we read; leave it unjudged
 
     def _super_start(self, node: ast.expr, owner: ClassInfo) -> Optional[int]:
         """Where the MRO search starts for super().__init__ / Base.__init__(self)."""
@@ -564,8 +564,7 @@ class InitCollector:
         # chained calls on a module: nn.Linear(...).to(device) / .requires_grad_(False) / .cuda()
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
             inner = self.classify(func.value, defaults, local)
-            if inner.kind != "none" and func.attr in ("to", "cuda", "cpu", "float", "half", "double", "bfloat16",
-                                                       "train", "eval", "type", "requires_grad_"):
+            if inner.kind != "none" and func.attr in _MODULE_RETURNING_METHODS:
                 if func.attr == "requires_grad_":
                     arg = value.args[0] if value.args else next(
                         (k.value for k in value.keywords if k.arg == "requires_grad"), None)
@@ -815,7 +814,6 @@ def _literal_text(node: ast.expr) -> Optional[str]:
 
 def falsy_default(flag: Flag) -> bool:
     return flag.default in _FALSY
-
 
 
 _FACTORY_NOUNS = {"layer", "block", "norm", "module", "model", "encoder", "decoder", "head", "net", "backbone",

@@ -33,14 +33,16 @@ FASTNLP_TRAINER = {"fastNLP.Trainer", "fastNLP.core.Trainer", "fastNLP.core.cont
                    "fastNLP.core.controllers.trainer.Trainer"}
 FASTNLP_DIST_TRAINER = {"fastNLP.DistTrainer", "fastNLP.core.DistTrainer", "fastNLP.core.dist_trainer.DistTrainer"}
 HF_ARGS = {"transformers.TrainingArguments", "transformers.Seq2SeqTrainingArguments",
-           "transformers.training_args.TrainingArguments", "transformers.training_args_seq2seq.Seq2SeqTrainingArguments"}
+           "transformers.training_args.TrainingArguments",
+           "transformers.training_args_seq2seq.Seq2SeqTrainingArguments"}
 HF_TRAINER = {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer",
               "transformers.trainer_seq2seq.Seq2SeqTrainer"}
 LIGHTNING_TRAINER = {"lightning.Trainer", "lightning.pytorch.Trainer", "pytorch_lightning.Trainer",
                      "lightning.pytorch.trainer.Trainer", "pytorch_lightning.trainer.Trainer",
                      "lightning.pytorch.trainer.trainer.Trainer", "pytorch_lightning.trainer.trainer.Trainer"}
 LIGHTNING_DDP_STRATEGY = {"lightning.pytorch.strategies.DDPStrategy", "pytorch_lightning.strategies.DDPStrategy",
-                          "lightning.pytorch.strategies.ddp.DDPStrategy", "pytorch_lightning.strategies.ddp.DDPStrategy",
+                          "lightning.pytorch.strategies.ddp.DDPStrategy",
+                          "pytorch_lightning.strategies.ddp.DDPStrategy",
                           "lightning.fabric.strategies.DDPStrategy"}
 LIGHTNING_DDP_NAMES = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
 ACCELERATOR = {"accelerate.Accelerator", "accelerate.accelerator.Accelerator"}
@@ -48,7 +50,8 @@ ACCELERATE_DDP_KWARGS = {"accelerate.DistributedDataParallelKwargs", "accelerate
                          "accelerate.utils.dataclasses.DistributedDataParallelKwargs"}
 CHECKPOINT_CALLS = {"torch.utils.checkpoint.checkpoint", "torch.utils.checkpoint.checkpoint_sequential"}
 # Methods that return the module they are called on (or a copy of the same class).
-_SAME_MODEL_METHODS = {"cuda", "cpu", "to", "train", "float", "half", "double", "bfloat16", "to_empty", "requires_grad_"}
+_SAME_MODEL_METHODS = {"cuda", "cpu", "to", "train", "float", "half", "double", "bfloat16", "to_empty",
+                       "requires_grad_"}
 _SAME_MODEL_FUNCTIONS = {"torch.compile", "copy.deepcopy"}
 
 # Cheap pre-filter: a file that mentions none of these has no launch site and no training loop.
@@ -451,7 +454,8 @@ class Resolver:
                 sub = owner_index.local_class(owner_index.qualify_dotted(attr.built.ctor))
                 if sub is None:
                     continue
-                analysis = self.analysis if sub.module is self.index else project.analysis_for(sub.module, self.settings)
+                analysis = (self.analysis if sub.module is self.index
+                            else project.analysis_for(sub.module, self.settings))
                 sub_report = analysis.report(sub.name)
                 if sub_report is not None:
                     found = self.reentrant_checkpoint(sub, sub_report, depth + 1)
@@ -701,7 +705,8 @@ class LaunchChecker:
                  if any(value is trainer_call and part is None for _, value, part in entries)}
         for call in scope.calls:
             func = call.func
-            if (isinstance(func, ast.Attribute) and func.attr in ("fit", "validate") and isinstance(func.value, ast.Name)
+            if (isinstance(func, ast.Attribute) and func.attr in ("fit", "validate")
+                    and isinstance(func.value, ast.Name)
                     and func.value.id in names):
                 args = call_arguments(call, scope, ("model",))
                 return args.get("model")
@@ -709,7 +714,6 @@ class LaunchChecker:
 
     # ---- accelerate ----
     def accelerate(self, call: ast.Call, scope: Scope) -> None:
-        before = _pos(call)
         args = call_arguments(call, scope)
         if "**" in args:
             return
@@ -791,7 +795,8 @@ class LaunchChecker:
         if stmt is None:
             return
         self.add("DDP201", stmt, [Edit("replace", _pos(value), (), "True")], code="find_unused_parameters = False",
-                 attrs=ev.names, cls=ev.info.name, fix=self._advice(ev, "set find_unused_parameters = True in the config"))
+                 attrs=ev.names, cls=ev.info.name,
+                 fix=self._advice(ev, "set find_unused_parameters = True in the config"))
 
     def _mmengine_type(self, node: ast.expr, module: Scope) -> Optional[ClassInfo]:
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -923,6 +928,8 @@ class _Built:
 
     def __repr__(self) -> str:
         return f"<built {self.ctor}>"
+
+
 UNKNOWN_SPREAD = "**"  # key of the keyword arguments: an unknown `**cfg` was passed as well
 
 
@@ -1074,6 +1081,8 @@ def _timm_entrypoint(qual: str, call: ast.Call) -> Optional[str]:
             call.args[0].value, str):
         return _timm_model(call.args[0].value)
     return None
+
+
 _BUILD_WITH_CFG = "build_model_with_cfg"
 _OVERWRITE_HELPERS = ("_ovewrite_named_param", "_overwrite_named_param")
 
@@ -1240,7 +1249,8 @@ class _InstanceFlow(FlowAnalyzer):
         super().__init__(index, cls, mro, init, complete)  # type: ignore[arg-type]
         self.flags = flags
 
-    def _bind_params(self, params: cst.Parameters, args: Sequence[Val], kwargs: Dict[str, Val],  # type: ignore[override]
+    def _bind_params(self, params: cst.Parameters,  # type: ignore[override]
+                     args: Sequence[Val], kwargs: Dict[str, Val],
                      env: Dict[str, Val], entry: bool, skip_self: bool = True) -> None:
         super()._bind_params(params, args, kwargs, env, entry, skip_self)
         if entry:
@@ -1252,7 +1262,8 @@ class _InstanceFlow(FlowAnalyzer):
             if param.name.value not in given and isinstance(default, cst.Name) and default.value in ("False", "None"):
                 env[param.name.value] = Val(origin=frozenset({_FALSE_DEFAULT}))  # `pre_logits=False`, not passed
 
-    def _classify_test(self, test: cst.BaseExpression, env: Dict[str, Val], frame) -> Tuple[Guard, ...]:  # type: ignore[no-untyped-def,override]
+    def _classify_test(  # type: ignore[no-untyped-def,override]
+            self, test: cst.BaseExpression, env: Dict[str, Val], frame) -> Tuple[Guard, ...]:
         if isinstance(test, cst.Name) and test.value in env and env[test.value].origin == {_FALSE_DEFAULT}:
             return (Guard(NEVER, code_of(test)),)
         return super()._classify_test(test, env, frame)
@@ -1262,7 +1273,8 @@ class _InstanceFlow(FlowAnalyzer):
             return Guard(ALWAYS if self.flags[attr] == positive else NEVER, text)
         return super()._self_flag_guard(attr, text, positive)
 
-    def exec_small(self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame) -> str:  # type: ignore[no-untyped-def,override]
+    def exec_small(  # type: ignore[no-untyped-def,override]
+            self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame) -> str:
         if isinstance(small, cst.Return) and any(g.kind == NEVER for g in frame.guards):
             return EXITS
         if isinstance(small, cst.Assign) and len(small.targets) == 1 and _is_empty_dict(small.value):
@@ -1350,7 +1362,8 @@ def _fastnlp_flag(call: ast.Call, args: Dict[str, ast.expr], scope: Scope) -> Tu
     inner = _dict_literal(ddp_node, scope, before)
     if inner is None:
         return ..., []
-    edits = [Edit("dict", _pos(ddp_node), ("find_unused_parameters",), "True")] if isinstance(ddp_node, ast.Dict) else []
+    edits = ([Edit("dict", _pos(ddp_node), ("find_unused_parameters",), "True")]
+             if isinstance(ddp_node, ast.Dict) else [])
     return _const(inner.get("find_unused_parameters"), scope, before), edits
 
 

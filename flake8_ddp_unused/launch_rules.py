@@ -58,7 +58,8 @@ class Net(nn.Module):
 from fastNLP import Trainer
 from .models import Net
 trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt)  # DDP201""",
-        use_instead="""trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt,
+        use_instead="""trainer = Trainer(model=Net(), driver="torch", device=[0, 1],
+                  train_dataloader=dl, optimizers=opt,
                   torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}})""",
         known_limits="Lightning `strategy=\"auto\"` with several devices and fastNLP Trainers started under "
         "`torchrun` (where `device` is ignored) are not recognised as DDP launches. HF: only an explicit "

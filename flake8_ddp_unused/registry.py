@@ -216,7 +216,7 @@ MODEL_RULES: Tuple[Rule, ...] = (
         if labels is not None:
             out = out + self.label_proj(labels)  # self.label_proj: DDP901
         return out""",
-        use_instead="""        # make sure every training batch carries `labels`, or tolerate it with the framework flag""",
+        use_instead="""        # make sure every training batch carries `labels`, or use the framework flag""",
         known_limits="Whether the data loader really omits the argument cannot be seen from the model; "
         "the code only says the branch depends on it. Arguments without a default that are checked "
         "against None count too.",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from .flow import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
 from .init_facts import FileFacts, InitFacts, TrainableAttr, falsy_default

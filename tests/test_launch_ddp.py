@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Dict
 
-import pytest
 
 from flake8_ddp_unused.analyzer import analyze_source
 from flake8_ddp_unused.fixes import fix_source

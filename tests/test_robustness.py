@@ -44,7 +44,8 @@ def deep(shape: str, depth: int) -> str:
         "binop": "        return " + " + ".join(["self.a(x)"] * depth) + "\n",
         "chain": "        return self.a(x)" + ".relu()" * depth + "\n",
         "ifexp": "        return " + "".join(f"self.a(x) if x > {i} else " for i in range(depth)) + "self.b(x)\n",
-        "not": "        if " + "not " * depth + "self.training:\n            return self.b(x)\n        return self.a(x)\n",
+        "not": ("        if " + "not " * depth
+                + "self.training:\n            return self.b(x)\n        return self.a(x)\n"),
         "indent": "".join("        " + "    " * i + f"if x > {i}:\n" for i in range(depth))
         + "        " + "    " * depth + "return self.a(x)\n        return self.b(x)\n",
     }[shape]
@@ -60,7 +61,8 @@ def hostile_files(root: Path) -> Dict[str, bytes]:
         "not_utf8.py": (HEADER + "# caf\xe9\n" + NET).encode("latin-1"),
         "latin1_cookie.py": ("# -*- coding: latin-1 -*-\n" + HEADER + "# caf\xe9\n" + NET).encode("latin-1"),
         "bom.py": b"\xef\xbb\xbf" + (HEADER + NET + "    def forward(self, x):\n        return self.a(x)\n").encode(),
-        "crlf.py": (HEADER + NET + "    def forward(self, x):\n        return self.a(x)\n").replace("\n", "\r\n").encode(),
+        "crlf.py": (HEADER + NET + "    def forward(self, x):\n        return self.a(x)\n")
+        .replace("\n", "\r\n").encode(),
         "empty.py": b"",
         "only_markers.py": b"# torch nn.Module class Lightning Trainer DistributedDataParallel\n",
         "self_inherit.py": (HEADER + "Alias = nn.Module\nclass Net(Net):\n    pass\n"
@@ -82,7 +84,8 @@ def hostile_files(root: Path) -> Dict[str, bytes]:
         f"{pkg}/a.py": (HEADER + "from .b import B\nclass A(B):\n    def forward(self, x):\n"
                         "        return super().forward(x)\n").encode(),
         f"{pkg}/b.py": (HEADER + "from .a import A\nclass B(A):\n    def __init__(self):\n        super().__init__()\n"
-                        "        self.w = nn.Linear(1, 1)\n    def forward(self, x):\n        return self.w(x)\n").encode(),
+                        "        self.w = nn.Linear(1, 1)\n    def forward(self, x):\n"
+                        "        return self.w(x)\n").encode(),
         f"{pkg}/c.py": (HEADER + "from pkg import A, B\nfrom pkg.c import Z\nclass Z(A):\n    pass\n"
                         "m = torch.nn.parallel.DistributedDataParallel(Z())\n").encode(),
     }
