@@ -8,6 +8,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .flow import FlowAnalyzer, FlowResult, Use
 from .index import ClassInfo, FileIndex
 from .init_facts import InitCollector, TrainableAttr, file_facts
+from .other_entries import rescuer
+from .project_calls import called_method_names, trains_with_hf_trainer
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
 
@@ -111,11 +113,15 @@ class FileAnalysis:
             return ClassFacts(info.name, kind, entry, init, FlowResult(entry=entry), self.file, self.framework)
         flow = FlowAnalyzer(self.index, info, mro, init, complete).run(entry)
         framework = {"lightning": "lightning", "hf": "hf"}.get(kind, self.framework)
+        if framework == "hf" and not trains_with_hf_trainer(self.index.filename):
+            framework = self.framework  # a PreTrainedModel the project trains without transformers' Trainer
         if entry == "train_step" and framework == "torch":
             framework = "fastnlp"
         facts = ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
         for name in sorted(self._external_entries(mro, entry)):
             facts.extra_flows.append(FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+        facts.rescued = rescuer(mro, entry, called_method_names(self.index.filename),
+                                lambda name: FlowAnalyzer(self.index, info, mro, init, complete).run(name))
         return facts
 
     def _external_entries(self, mro: List[ClassInfo], entry: str) -> set:
@@ -139,6 +145,10 @@ class FileAnalysis:
             verdict = judge_attribute(attr, by_attr.get(name, []), facts)
             if verdict.status not in (LIVE, UNDECIDED) and self._live_elsewhere(attr, facts):
                 verdict = Verdict(UNDECIDED)
+            elif verdict.status not in (LIVE, UNDECIDED, "batch") and facts.rescued and facts.rescued(name):
+                verdict = Verdict(UNDECIDED)  # another public method hands out its gradient (loss code may call it)
+            elif verdict.status == "unused" and attr.built_under is not None and facts.flow.unsupported:
+                verdict = Verdict(UNDECIDED)  # built only for a configuration whose forward raises NotImplementedError
             verdicts[name] = verdict
         return verdicts
 
@@ -176,6 +186,7 @@ class FileAnalysis:
             or attr.name in self.file.external_reads
             or attr.name in facts.init.shared
             or attr.name in self.file.tied_names
+            or bool({attr.name, "self"} & facts.init.eval_mode)
         )
 
     def run(self) -> List[Finding]:
@@ -193,6 +204,7 @@ class FileAnalysis:
         # sites use for the model they start, still holds that class's own verdicts.
         bases = {(c.module.filename, c.name) for info, _, _ in per_class for c in self.index.mro(info)[0][1:]}
         findings: Dict[Tuple[int, str, str], Finding] = {}
+        verdicts_by_class = {info.name: verdicts for info, _, verdicts in per_class}
         for info, facts, verdicts in per_class:
             own: List[Finding] = []
             here: List[Finding] = []  # about `self.x = ...` lines of this file (a base may live elsewhere)
@@ -203,13 +215,29 @@ class FileAnalysis:
                 found = findings_for(facts, attr, verdict)
                 own += found
                 if attr.file == self.index.filename:
-                    here += found
+                    here += [self._on_subclass(info, attr, f, verdicts_by_class) for f in found]
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or facts.flow.silent:
                 continue
             for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
+
+    @staticmethod
+    def _on_subclass(info: ClassInfo, attr: TrainableAttr, finding: Finding,
+                     verdicts_by_class: Dict[str, Dict[str, Verdict]]) -> Finding:
+        """A finding about what a base builds but only this subclass leaves without gradient goes where
+        `# noqa` silences this subclass alone: its `__init__` (or its class line), not the base's line."""
+        if attr.owner == info.name:
+            return finding
+        live_elsewhere = any(verdicts.get(attr.name, Verdict(UNDECIDED)).status in (LIVE, UNDECIDED)
+                             for name, verdicts in verdicts_by_class.items()
+                             if name != info.name and (name == attr.owner or attr.name in verdicts))
+        if not live_elsewhere:
+            return finding  # dead in the base and its other subclasses too: the base's line is the place
+        node = info.methods.get("__init__") or info.node
+        line = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        return replace(finding, line=line, col=node.col_offset)
 
     def report(self, class_name: str) -> Optional[ClassReport]:
         if not self._ran:

@@ -122,6 +122,8 @@ class FlowResult:
     result: Taint = field(default_factory=dict)  # what reaches the loss (or the entry's whole result)
     returned: Val = EMPTY  # the entry's return value with its structure
     escaped: set = field(default_factory=set)  # use ids whose value went where the flow is lost
+    stored: set = field(default_factory=set)  # use ids whose value was stored on self
+    unsupported: bool = False  # raises NotImplementedError under some condition: a configuration that never trains
     loss_key: bool = False  # the result was narrowed to a 'loss' entry
     backward: Taint = field(default_factory=dict)  # what `.backward()`/`manual_backward` starts from
     paths: List[Tuple[Taint, Tuple[Guard, ...]]] = field(default_factory=list)  # each return, its guards
@@ -163,6 +165,11 @@ _SELF_ESCAPES = {"children", "named_children", "modules", "named_modules", "para
                  "state_dict", "apply", "get_submodule", "get_parameter", "buffers", "named_buffers",
                  "_modules", "_parameters", "__dict__", "__getattr__", "_apply", "zero_grad"}
 _BACKWARD_SELF_METHODS = {"manual_backward"}
+# nn.Module's own methods: defined by torch, not in the class, and not a module of the instance
+_MODULE_API = {"register_buffer", "register_parameter", "register_module", "add_module", "train", "eval", "to",
+               "cuda", "cpu", "float", "half", "double", "bfloat16", "type", "requires_grad_",
+               "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook", "get_buffer",
+               "get_extra_state", "set_extra_state", "load_state_dict", "extra_repr", "_get_name"}
 
 _MAX_DEPTH = 8
 _MAX_STEPS = 40000
@@ -281,6 +288,11 @@ class FlowAnalyzer:
         self.mro_complete = mro_complete
         self.uses: List[Use] = []
         self.escaped: set = set()
+        self.stored: set = set()  # use ids whose value was stored on self (`self.samples = f(self.logits)`)
+        self.unsupported = False
+        self.entry_args: Dict[str, Val] = {}  # the entry's arguments as bound (identity: not reassigned)
+        self._assigned: Optional[set] = None
+        self._bound_holders: set = set()  # self attributes assigned a bound method somewhere
         self.consumed: set = set()  # references whose use was recorded again at a call site
         self.entry_returns: List[Tuple[Val, Tuple[Guard, ...]]] = []
         self.backward: Taint = {}
@@ -294,6 +306,34 @@ class FlowAnalyzer:
             if name in info.properties:
                 return info, info.properties[name], True
         return None
+
+    def _assigned_in_class(self, name: str) -> bool:
+        """`self.<name> = ...` (or a class-level `<name> = ...`) somewhere in the readable classes."""
+        if self._assigned is None:
+            self._assigned = set()
+            methods = {name for info in self.mro for name in info.methods}
+            for info in self.mro:
+                for node in ast.walk(info.node):
+                    targets: List[ast.expr] = []
+                    if isinstance(node, ast.Assign):
+                        targets = list(node.targets)
+                        held = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [
+                            node.value]
+                        if any(isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == "self"
+                               and v.attr in methods for v in held):
+                            self._bound_holders.update(t.attr for t in targets if isinstance(t, ast.Attribute))
+                    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                        targets = [node.target]
+                    for target in targets:
+                        for part in ast.walk(target):
+                            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and (
+                                    part.value.id == "self"):
+                                self._assigned.add(part.attr)
+                            elif isinstance(part, ast.Name):
+                                self._assigned.add(part.id)  # class-level names (and locals: harmless)
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+                        self._assigned.add("*")
+        return name in self._assigned or "*" in self._assigned
 
     def _mro_position(self, owner: ClassInfo) -> int:
         for i, info in enumerate(self.mro):
@@ -309,6 +349,9 @@ class FlowAnalyzer:
             result.silent = "no entry point"
             return result
         owner, func, _ = found
+        if _decorated_no_grad(owner, func):
+            result.silent = "the entry point runs without autograd: an inference-only module"
+            return result
         try:
             returned = self.call_method(owner, func, entry, None, [], {}, guards=(), no_grad=False, depth=0,
                                         stack=())
@@ -320,6 +363,8 @@ class FlowAnalyzer:
             return result
         result.uses = [use for use in self.uses if use.id not in self.consumed]
         result.escaped = self.escaped
+        result.stored = self.stored
+        result.unsupported = self.unsupported
         result.returned = returned
         chosen, narrowed = self._loss_part(returned)
         result.result = _join_taints([_flat_taint(chosen), self.backward])
@@ -373,12 +418,16 @@ class FlowAnalyzer:
                 env[name] = kwargs[name]
             else:
                 env[name] = self._param_origin(param) if entry else self._default_value(param)
+            if entry:
+                self.entry_args[name] = env[name]
         for param in params.kwonly_params:
             name = param.name.value
             if name not in kwargs:
                 env[name] = self._param_origin(param) if entry else self._default_value(param)
             else:
                 env[name] = kwargs[name]
+            if entry:
+                self.entry_args[name] = env[name]
         extra = list(args[len(positional):]) + [v for k, v in kwargs.items() if k not in env]
         if isinstance(params.star_arg, cst.Param):
             env[params.star_arg.name.value] = join(*args[len(positional):]) if args[len(positional):] else Val(
@@ -471,6 +520,9 @@ class FlowAnalyzer:
         if isinstance(small, cst.Raise):
             if small.exc is not None:
                 self.eval(small.exc, env, frame)
+                raised = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+                if frame.guards and _dotted(raised) == "NotImplementedError":
+                    self.unsupported = True
             return EXITS
         if isinstance(small, (cst.Continue, cst.Break)):
             return JUMPS
@@ -563,21 +615,30 @@ class FlowAnalyzer:
                 env[base.value] = join(env[base.value], flatten(value), *index_vals)
             else:
                 self._escape(value)  # stored on self or on something unknown
+                if _is_self(base):
+                    self.stored.update(_flat_taint(value).keys())  # a cache that forward may read later
         else:
             self._escape(value)
 
-    def exec_if(self, stmt: cst.If, env: Dict[str, Val], frame: Frame) -> str:
+    def exec_if(self, stmt: cst.If, env: Dict[str, Val], frame: Frame, chain: Optional[str] = None) -> str:
         guards = self.classify_test(stmt.test, env, frame)
+        mode = _mode_of(stmt.test)
+        if chain is not None and mode == chain and stmt.orelse is None and frame.guards:
+            # the last test of `if m == "a": ... elif m == "b": ...`: a dispatch over the supported modes, whose
+            # last branch runs for every mode the earlier tests rejected (other values are never trained)
+            guards = ()
+            frame.guards = frame.guards[:-1] + (replace(frame.guards[-1], text=code_of(stmt.test)),)
         saved = frame.guards
         body_env = dict(env)
         frame.guards = saved + guards
         body_status = self.exec_block(stmt.body, body_env, frame)
         else_env = dict(env)
-        frame.guards = saved + (negate(guards),)
+        otherwise = negate(guards) if guards else Guard(NEVER, "no mode matched", "constant")
+        frame.guards = saved + (otherwise,)
         else_status = FALLS
         if stmt.orelse is not None:
             if isinstance(stmt.orelse, cst.If):
-                else_status = self.exec_if(stmt.orelse, else_env, frame)
+                else_status = self.exec_if(stmt.orelse, else_env, frame, chain=mode if chain in (None, mode) else "")
             else:
                 else_status = self.exec_block(stmt.orelse.body, else_env, frame)
         frame.guards = saved
@@ -585,9 +646,12 @@ class FlowAnalyzer:
                         ([else_env] if body_status != FALLS else [body_env, else_env]))
         if body_status != FALLS and else_status != FALLS:
             return EXITS if EXITS in (body_status, else_status) and body_status == else_status else JUMPS
-        if body_status != FALLS:
-            frame.guards = saved + (negate(guards),)  # the rest of this block runs only when the test failed
-        elif else_status != FALLS:
+        # A side that raises is no training iteration at all: the rest of the block runs on every iteration
+        # that trains (`if unsupported: raise ...` is not a per-batch guard).
+        if body_status != FALLS and not _ends_in_raise(stmt.body):
+            frame.guards = saved + (otherwise,)  # the rest of this block runs only when the test failed
+        elif else_status != FALLS and body_status == FALLS and not (
+                isinstance(stmt.orelse, cst.Else) and _ends_in_raise(stmt.orelse.body)):
             frame.guards = saved + guards
         return FALLS
 
@@ -703,6 +767,11 @@ class FlowAnalyzer:
         if isinstance(test, cst.Name) and test.value in env and env[test.value].truth is not None:
             truth = env[test.value].truth
             return (Guard(ALWAYS if truth else NEVER, text, "constant"),)
+        if isinstance(test, cst.Name) and test.value in self.entry_args and env.get(test.value) is (
+                self.entry_args[test.value]):
+            # `if do_classifier_free_guidance:` on an argument as given: a switch its caller sets (a tensor
+            # argument has no truth value), not a value of the batch
+            return (Guard(OPTIONAL, text),)
         attr = _is_self_attr(test)
         if attr == "training":
             return (Guard(ALWAYS, text),)
@@ -847,6 +916,8 @@ class FlowAnalyzer:
             frame.guards = saved + (negate(guards),)
             orelse = self._eval(node.orelse, env, frame, test)
             frame.guards = saved
+            if any(v.bound is not None or v.func is not None for v in (body, orelse)):
+                raise GiveUp("a method chosen at run time")  # `fn = self.a if c else self.b`: not followed
             value = join(body, orelse)
             return replace(value, origin=value.origin | guard_origins(guards))  # the value depends on the test
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
@@ -927,7 +998,18 @@ class FlowAnalyzer:
         return Val(origin=frozenset({"selfattr"}))
 
     def eval_subscript(self, node: cst.Subscript, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
+        if _is_self(node.value):
+            raise GiveUp("self[...] goes through __getitem__")  # often getattr(self, name): any attribute
         attr = _is_self_attr(node.value)
+        if attr is not None and attr in self.init.attrs and self.init.attrs[attr].built.kind == "parameter":
+            # `self.W[i]` indexes a tensor: the whole Parameter gets a gradient, whatever the index
+            for element in node.slice:
+                part = element.slice
+                if isinstance(part, cst.Index):
+                    self._eval(part.value, env, frame, test)
+                else:
+                    self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
+            return self.new_use(attr, WHOLE, frame, node, test_only=test)
         if attr is not None and attr in self.init.attrs and len(node.slice) == 1:
             element = node.slice[0].slice
             index: Index = WHOLE
@@ -1037,6 +1119,16 @@ class FlowAnalyzer:
                     return EMPTY
                 if not self.mro_complete:
                     raise GiveUp(f"self.{method}() of an unreadable base")
+                if method in _MODULE_API:
+                    return flatten(join(*self.eval_args(node, env, frame)), frozenset({"unknown"}))
+                if any(_is_self(arg.value) for arg in node.args):
+                    raise GiveUp(f"self passed to self.{method}()")  # a processor/callback reads any attribute
+                if not self._assigned_in_class(method) and not any(info.node.decorator_list for info in self.mro):
+                    # never set in the class (nor added by a class decorator): whoever sets it from outside may
+                    # alias any built module (`model.last_linear = model.fc` in a factory)
+                    raise GiveUp(f"self.{method} is set outside the class")
+                if method in self._bound_holders:
+                    raise GiveUp(f"self.{method} holds a bound method")  # `self.score_fn = self.dot_score`
                 return flatten(join(*self.eval_args(node, env, frame)), frozenset({"unknown"}))
             if isinstance(receiver, cst.Call) and _dotted(receiver.func) == "super":
                 start = self._super_start(receiver, frame)
@@ -1048,6 +1140,10 @@ class FlowAnalyzer:
                 if position is not None:
                     return self.inline(method, position, node, env, frame, drop_first=True)
                 raise GiveUp(f"{base_qual}.{method}(self) outside the readable bases")
+            if test and method == "get" and len(node.args) == 2 and _literal_truth(node.args[1].value) is not None:
+                # `if kwargs.get("dur_prediction", False):` asks whether the caller passed an option
+                self._eval(receiver, env, frame, test)
+                return Val(origin=frozenset({"optional"}))
             if method in _SHAPE_METHODS:
                 self._eval(receiver, env, frame, test)
                 self.eval_args(node, env, frame)
@@ -1077,7 +1173,7 @@ class FlowAnalyzer:
             raise GiveUp("getattr(self, name)")
         if name in ("vars",) and node.args and _is_self(node.args[0].value):
             raise GiveUp("vars(self)")
-        if name in _SHAPE_FUNCTIONS:
+        if name in _SHAPE_FUNCTIONS and not (name == "type" and len(node.args) == 3):  # type(n, b, d) builds a class
             self.eval_args(node, env, frame, test=True)
             return Val(origin=frozenset({"shape"}))
         if name == "super":
@@ -1205,6 +1301,37 @@ class FlowAnalyzer:
         return self._mro_position(frame.owner) + 1
 
 
+def _decorated_no_grad(owner: ClassInfo, func: FunctionNode) -> bool:
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = owner.module.qualify_dotted(ast.unparse(target)) if isinstance(target, (ast.Name, ast.Attribute)) else ""
+        if name in _NO_GRAD_CONTEXTS:
+            return True
+    return False
+
+
+def _mode_of(test: cst.BaseExpression) -> Optional[str]:
+    """`mode` for `mode == "a"` / `mode in ("a", "b")`: a test of one name against string literals."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    if not isinstance(test.comparisons[0].operator, (cst.Equal, cst.In)) or not _compares_to_string(test):
+        return None
+    if not isinstance(test.left, (cst.Name, cst.Attribute)):
+        return None
+    return code_of(test.left)
+
+
+def _ends_in_raise(block: cst.BaseSuite) -> bool:
+    """The block's last statement is a `raise`."""
+    statements = getattr(block, "body", ())
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return bool(last.body) and isinstance(last.body[-1], cst.Raise)
+    return isinstance(last, cst.Raise)
+
+
 def _literal_truth(node: cst.BaseExpression) -> Optional[bool]:
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return node.value == "True"
@@ -1317,10 +1444,10 @@ def negate(guards: Tuple[Guard, ...]) -> Guard:
     if len(guards) == 1:
         g = guards[0]
         text = _negated_text(g.text)
-        if g.kind == ALWAYS:
-            return Guard(NEVER, text, key=g.key, polarity=not g.polarity)
+        if g.kind == ALWAYS:  # the detail stays: the negation of a constant is a constant
+            return Guard(NEVER, text, g.detail, key=g.key, polarity=not g.polarity)
         if g.kind == NEVER:
-            return Guard(ALWAYS, text, key=g.key, polarity=not g.polarity)
+            return Guard(ALWAYS, text, g.detail, key=g.key, polarity=not g.polarity)
         return replace(g, text=text, polarity=not g.polarity)
     parts = [negate((g,)) for g in guards]
     result = parts[0]

@@ -67,6 +67,7 @@ class InitFacts:
     dynamic_attrs: bool = False  # setattr(self, name, ...) with a computed name
     shared: Set[str] = field(default_factory=set)  # read while building another attribute: shared
     reads_unknown_init: bool = False  # a base __init__ the linter cannot read
+    eval_mode: Set[str] = field(default_factory=set)  # put in eval mode by __init__ (`self.x.eval()`; "self")
 
 
 @dataclass
@@ -239,6 +240,8 @@ class InitCollector:
         self._returned_cache: Dict[Tuple[str, int], Built] = {}
         self.facts = InitFacts()
         self._visited: Set[Tuple[str, int]] = set()
+        # `self.k_in_proj["soft"] = self.k_proj_soft`: the attributes each container entry holds last
+        self._entries: Dict[Tuple[str, str], Set[str]] = {}
 
     def collect(self) -> InitFacts:
         init = self._lookup("__init__", 0)
@@ -247,6 +250,8 @@ class InitCollector:
             self._walk_function(owner, func, {})
         elif not self.mro_complete:
             self.facts.reads_unknown_init = True
+        for held in self._entries.values():
+            self.facts.shared.update(held)  # reachable through the container entry: not judged on its own
         return self.facts
 
     # ---- method lookup through the readable MRO ----
@@ -316,6 +321,9 @@ class InitCollector:
                 self._assign(owner, stmt, target, value, defaults, local, under)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            evaluated = _eval_mode_target(stmt.value)
+            if evaluated:
+                self.facts.eval_mode.add(evaluated)  # `self.model.eval()` while building: kept for inference
             self._call_stmt(owner, stmt, stmt.value, defaults, local, under)
         elif isinstance(stmt, ast.Delete):
             # `del self.cls_token` removes what a base __init__ built (nn.Module.__delattr__)
@@ -356,6 +364,13 @@ class InitCollector:
                     root = root.value
                 if isinstance(root, ast.Attribute):
                     self.facts.shared.add(root.attr)
+            return
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(
+                target.value, ast.Attribute) and isinstance(target.value.value, ast.Name) and (
+                target.value.value.id == "self"):
+            # a later `self.k_in_proj["soft"] = self.k_in_proj["monotonic"]` (a subclass) replaces the entry
+            container = target.value.attr
+            self._entries[(container, repr(target.slice.value))] = _shared_reads(value) - {container}
             return
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
             return
@@ -510,6 +525,9 @@ class InitCollector:
             b = self.classify(value.orelse, defaults, local)
             if "classref" in (a.kind, b.kind):
                 return a if a.kind == "classref" else b
+            decided = _decided_by_default(value.test, defaults)
+            if decided is not None and (a if decided else b).kind == "none":
+                return Built("none")  # `Linear(..) if num_classes > 0 else Identity()`, num_classes=0: no parameters
             return a if a.kind in TRAINABLE_KINDS or b.kind == "none" else b
         if isinstance(value, ast.Name):
             if value.id in local:
@@ -641,6 +659,9 @@ class InitCollector:
                     return Built("none")
                 return Built("module_class", callee_text)
             return Built("none")
+        if qual.startswith(KNOWN_MODEL_FACTORY_PREFIXES) and _model_package_helper(qual):
+            # `timm.models.layers.to_2tuple`: a helper of the model zoo's layers package, not a model factory
+            return Built("maybe", callee_text) if qual.rsplit(".", 1)[-1][:1].isupper() else Built("none")
         if qual.startswith(KNOWN_MODEL_FACTORY_PREFIXES) or (
             qual.startswith("transformers.") and qual.endswith(TRANSFORMERS_MODEL_SUFFIXES)
             and "Model" in qual and "Tokenizer" not in qual and "Config" not in qual
@@ -792,6 +813,33 @@ def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+_COMPARE = {ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b, ast.Lt: lambda a, b: a < b,
+            ast.LtE: lambda a, b: a <= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+            ast.Is: lambda a, b: a is b, ast.IsNot: lambda a, b: a is not b}
+
+
+def _decided_by_default(test: ast.expr, defaults: Dict[str, Optional[str]]) -> Optional[bool]:
+    """The value of `num_classes > 0` / `flag` / `not flag` when every name in it has its literal default;
+    None when that cannot be decided."""
+    def value(node: ast.expr) -> object:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name) and defaults.get(node.id) is not None:
+            return ast.literal_eval(str(defaults[node.id]))
+        raise ValueError
+    try:
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = _decided_by_default(test.operand, defaults)
+            return None if inner is None else not inner
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _COMPARE:
+            return bool(_COMPARE[type(test.ops[0])](value(test.left), value(test.comparators[0])))
+        if isinstance(test, ast.Name):
+            return bool(value(test))
+    except (ValueError, TypeError, SyntaxError):
+        return None
+    return None
+
+
 def _param_defaults(func: FunctionNode) -> Dict[str, Optional[str]]:
     """Parameter name -> source text of its default (None when it has no literal default)."""
     args = func.args
@@ -822,6 +870,28 @@ _FACTORY_VERBS = {"build", "create"}
 _PREDICATE_PREFIXES = ("use_", "is_", "has_", "should_", "can_", "num_", "with_")
 _NOT_MODULE_ROOTS = {"collections", "typing", "pathlib", "dataclasses", "enum", "functools", "itertools",
                      "numpy", "re", "math", "os", "sys", "logging", "warnings", "copy", "json"}
+
+
+_HELPER_PACKAGES = {"layers", "helpers", "utils", "_utils", "_builder", "_manipulate", "_features", "_registry"}
+
+
+def _model_package_helper(qual: str) -> bool:
+    """A name from a model zoo's helper subpackage (`timm.models.layers.to_2tuple`, `torchvision.models._utils`):
+    layers and helpers live there, model factories do not."""
+    return bool(set(qual.split(".")[:-1]) & _HELPER_PACKAGES)
+
+
+def _eval_mode_target(call: ast.Call) -> str:
+    """"x" for `self.x.eval()`, "self" for `self.eval()`, "" otherwise."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "eval" and not call.args):
+        return ""
+    target = func.value
+    if isinstance(target, ast.Name) and target.id == "self":
+        return "self"
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        return target.attr
+    return ""
 
 
 def looks_like_module_factory(callee: str, qualname: str = "") -> bool:

@@ -52,6 +52,9 @@ def clear_cache() -> None:
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
+    from .project_calls import clear_cache as clear_calls
+
+    clear_calls()
 
 
 def package_root(path: str) -> Tuple[str, str]:

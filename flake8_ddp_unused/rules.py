@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from .flow import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
 from .init_facts import FileFacts, InitFacts, TrainableAttr, falsy_default
@@ -55,6 +55,8 @@ class ClassFacts:
     # methods that other classes of the file call directly (`self.encoder.encode(x)`), each analysed
     # as an entry of its own: an attribute live in one of them is live
     extra_flows: List[FlowResult] = field(default_factory=list)
+    # attribute name -> whether another public method returns or caches a gradient-carrying value from it
+    rescued: Optional[Callable[[str], bool]] = None
 
 
 # The launch flag that tolerates unused parameters, as the user's framework spells it (messages end with it).
@@ -103,11 +105,16 @@ def use_status(use: Use, attr: TrainableAttr, facts: ClassFacts) -> Tuple[str, O
         hit = next(((g, d) for (k, d), g in kinds if k == wanted), None)
         if hit is not None:
             guard_status, deciding, default = wanted, hit[0], hit[1]
+            same = [g.text for (k, _), g in kinds if k == wanted]
+            if wanted == BATCH and len(same) > 1:  # an elif chain: name every test on the way
+                deciding = replace(deciding, text=" and ".join(same))
             break
     if guard_status == NEVER:
         return "never", deciding, ""
     if guard_status == UNKNOWN:
         return UNDECIDED, deciding, ""
+    if guard_status == OPTIONAL:
+        return "optional", deciding, ""  # runs only when the caller passes an argument: whatever happens there
     flow = facts.flow
     if use.no_grad:
         return "nograd", deciding, ""
@@ -169,6 +176,8 @@ def split_by_return(uses: Sequence[Use], flow: FlowResult) -> List[Use]:
             split.append(use)  # reaches through backward(), or never/only detached: judged as it is
             continue
         reaching = [guards for taint, guards in paths if taint.get(use.id) is False]
+        if not reaching:  # only through returns that never run in training (`if not self.training: return ...`)
+            reaching = [guards for taint, guards in flow.paths if taint.get(use.id) is False]
         if len(reaching) == len(paths):
             split.append(use)
             continue

@@ -249,9 +249,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for f in unlabelled:
             print(f"  {f.package},{f.file},{f.cls},{f.attr},{f.code},,,  # line {f.line}: {f.message[:160]}")
         print()
-    if gone:
-        print("Labels whose finding is no longer reported ('gone' counts the TRUE ones: lost true findings):")
-        print("\n".join("  " + g for g in gone) + "\n")
+    lost = [g for g in gone if g.startswith("TRUE")]
+    if lost:
+        print("TRUE labels whose finding is no longer reported (lost true findings, or a changed code/class):")
+        print("\n".join("  " + g for g in lost) + "\n")
+    if len(gone) > len(lost):
+        print(f"({len(gone) - len(lost)} FALSE/UNSURE labels have no finding any more: fixed false alarms, kept so "
+              f"that a regression is counted; --list shows them)\n")
+    if args.list and len(gone) > len(lost):
+        print("\n".join("  " + g for g in gone if not g.startswith("TRUE")) + "\n")
     if errors:
         print("Internal errors (DDP999):\n" + "\n".join("  " + e for e in errors) + "\n")
     print("\n".join(rows))

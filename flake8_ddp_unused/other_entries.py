@@ -1,0 +1,99 @@
+"""Public methods other than the training entry: the project's training or loss code may call them.
+
+fairseq's criterions call ``model.get_normalized_probs(...)``; a parent module calls ``child.sample()``, which
+caches a tensor on ``self`` for ``forward`` to read. The linter cannot follow which object such a call
+reaches, so a public method whose name the project calls (``project_calls``) counts as a possible entry:
+an attribute that it *produces a gradient-carrying value from* (returned, or stored on ``self``) is not
+reported as unused. Methods ``__init__`` calls (construction helpers) and uses that only initialise or
+inspect a module (their value is neither returned nor kept) do not count.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+
+from .flow import NEVER, FlowResult
+from .index import ClassInfo, FunctionNode
+
+_NOT_ENTRIES = {"forward", "extra_repr"}
+_DECORATORS_NOT_CALLED_ON_INSTANCES = {"staticmethod", "classmethod", "property"}
+
+
+def public_methods(mro: List[ClassInfo], entry: str) -> Dict[str, Tuple[ClassInfo, FunctionNode]]:
+    """The most derived definition of each public method, except the entry and what ``__init__`` calls."""
+    found: Dict[str, Tuple[ClassInfo, FunctionNode]] = {}
+    for owner in mro:
+        for name, func in owner.methods.items():
+            if name not in found:
+                found[name] = (owner, func)
+    inits = [owner.methods["__init__"] for owner in mro if "__init__" in owner.methods]
+    construction = _called_from_init(found, inits)
+    return {name: pair for name, pair in found.items()
+            if not name.startswith("_") and name != entry and name not in _NOT_ENTRIES
+            and name not in construction and not _decorated_away(pair[1])}
+
+
+def _decorated_away(func: FunctionNode) -> bool:
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in _DECORATORS_NOT_CALLED_ON_INSTANCES or name.endswith("setter"):
+            return True
+    return False
+
+
+def _self_calls(func: FunctionNode) -> Set[str]:
+    return {node.func.attr for node in ast.walk(func)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"}
+
+
+def _called_from_init(methods: Dict[str, Tuple[ClassInfo, FunctionNode]], inits: List[FunctionNode]) -> Set[str]:
+    """Methods reached from any ``__init__`` of the hierarchy through ``self.m(...)`` calls (transitively)."""
+    todo = [name for func in inits for name in _self_calls(func)]
+    seen: Set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in methods:
+            continue
+        seen.add(name)
+        todo.extend(_self_calls(methods[name][1]))
+    return seen
+
+
+def mentions(func: FunctionNode, attr: str) -> bool:
+    return any(isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name)
+               and node.value.id == "self" for node in ast.walk(func))
+
+
+def produces_from(flow: FlowResult, attr: str) -> bool:
+    """A use of ``attr`` whose gradient-carrying value the method returns or keeps on ``self``."""
+    if flow.silent:
+        return True  # the method cannot be followed: what it does with the attribute is unknown
+    for use in flow.uses:
+        if use.attr != attr or use.no_grad or use.test_only or any(g.kind == NEVER for g in use.guards):
+            continue
+        if flow.result.get(use.id) is False or use.id in flow.stored:
+            return True
+    return False
+
+
+def rescuer(mro: List[ClassInfo], entry: str, called: FrozenSet[str],
+            run: Callable[[str], FlowResult]) -> Callable[[str], bool]:
+    """attr -> whether some public method that the project calls by name produces a gradient-carrying value
+    from it (flows computed on demand, cached)."""
+    methods = {name: pair for name, pair in public_methods(mro, entry).items() if name in called}
+    flows: Dict[str, Optional[FlowResult]] = {}
+
+    def rescued(attr: str) -> bool:
+        for name, (_, func) in sorted(methods.items()):
+            if not mentions(func, attr):
+                continue
+            if name not in flows:
+                flows[name] = run(name)
+            flow = flows[name]
+            if flow is not None and produces_from(flow, attr):
+                return True
+        return False
+
+    return rescued
