@@ -177,4 +177,90 @@ Trainer(model=Net(), driver="torch", device=[0, 1], ...)  # DDP205 when batches 
         fixable=True,
         options=_RESOLUTION_OPTIONS,
     ),
+    Rule(
+        code="DDP206",
+        name="fastnlp-trainer-gets-ddp-wrapped-model",
+        message="{code} gets a model the script wrapped in DistributedDataParallel itself ({wrapper}): {outcome}; "
+        "pass the plain model and torch_kwargs={{\"ddp_kwargs\": {{\"find_unused_parameters\": True}}}} to the "
+        "Trainer",
+        summary="A fastNLP Trainer that starts DDP with a model already wrapped in `DistributedDataParallel` by the "
+        "script (the recipe `model = DistributedDataParallel(model, find_unused_parameters=True)` plus "
+        "`model_wo_auto_param_call=True`).",
+        why="fastNLP 1.x wraps the model itself (`TorchDDPDriver.configure_ddp`) and calls `train_step` through "
+        "its own wrapper. A model wrapped by the script behaves differently, read off fastNLP 1.0.1: started "
+        "with plain `python`, the script's `DistributedDataParallel(...)` call raises at once because no "
+        "default process group exists yet (fastNLP starts the processes later, inside the Trainer); started "
+        "with `torchrun` after the script's own `init_process_group`, `TorchDDPDriver` accepts the wrapper "
+        "(`outside_ddp`) and `get_model_call_fn` calls the wrapper's `forward` instead of `train_step`, with "
+        "only a logged warning, so a model with only `train_step` fails and one with both trains `forward`. "
+        "`model_wo_auto_param_call=True` changes neither. The plain model with the `ddp_kwargs` flag keeps "
+        "`train_step` and tolerates unused parameters.",
+        example="""model = DistributedDataParallel(Net(), find_unused_parameters=True)
+Trainer(model=model, driver="torch", device=[0, 1], model_wo_auto_param_call=True, ...)  # DDP206""",
+        use_instead="""Trainer(model=Net(), driver="torch", device=[0, 1],
+        torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}, ...)""",
+        known_limits="Reported when the script never calls `init_process_group` (the wrapper cannot be built), or "
+        "when the wrapped model's class defines `train_step` (fastNLP would skip it). A script that initialises "
+        "the process group and wraps a model with only `forward` trains as intended and is not reported.",
+        options=_RESOLUTION_OPTIONS,
+    ),
+    Rule(
+        code="DDP207",
+        name="training-code-uses-output-on-some-batches",
+        message="{code} lets {parts} of what {entry} returns reach the loss only when {guard}, which changes from "
+        "batch to batch, and it is the only output of {attrs}: on other batches those parameters get no "
+        "gradient and DDP stops with 'Expected to have finished reduction'; make the term part of the loss on "
+        "every batch (multiply it by 0 when it does not apply) or pass {fix}",
+        summary="Training code (a loss function, `compute_loss`, a criterion module, the loop itself) that adds "
+        "an output of the model to the loss only under a condition decided by the data, the step or the task: "
+        "`if num_pos > 0: loss_box = ... else: loss_box = torch.tensor(0.)`, `if step % k == 0`.",
+        why="On a batch where the condition is false the output's submodules take part in the forward graph "
+        "but receive no gradient, and the next iteration raises `RuntimeError: " + REDUCTION_ERROR + "`. "
+        "Detectors whose box loss is skipped on batches without positives crash this way on the first "
+        "such batch, often hours into training. A zero-weighted term (`loss_box = pred_boxes.sum() * 0`) keeps "
+        "the graph the same on every batch. The model, its outputs and the loss are followed through "
+        "assignments, the usual wrappers, function parameters (call sites of the project), project loss "
+        "functions and criterion modules. Conditions on the data (values derived from the batch or the "
+        "model's outputs) and on the loop's step count; conditions on configuration (`args.aux_loss`) are not "
+        "reported.",
+        example="""out = model(x)
+if num_pos > 0:
+    loss_box = F.l1_loss(out["boxes"][pos], target[pos])  # DDP207 on `out = model(x)`
+else:
+    loss_box = torch.tensor(0.0)
+loss = F.cross_entropy(out["logits"], y) + loss_box""",
+        use_instead="""out = model(x)
+loss_box = F.l1_loss(out["boxes"][pos], target[pos]) if num_pos > 0 else out["boxes"].sum() * 0
+loss = F.cross_entropy(out["logits"], y) + loss_box""",
+        known_limits="Reported on the line that calls the model. A part used whole by unknown code counts as "
+        "used on every batch.",
+        options=_RESOLUTION_OPTIONS,
+    ),
+    Rule(
+        code="DDP208",
+        name="optional-argument-decided-per-batch",
+        message="{code} {how}, and {attrs} is used only when {arg} is given, so on batches without it those "
+        "parameters get no gradient and DDP stops with 'Expected to have finished reduction'; pass {arg} on "
+        "every training batch or pass {fix}",
+        summary="The project's training code calls the model without an optional argument on some batches "
+        "(`labels=batch.get(\"labels\")`, a call under a data-dependent condition, or some call sites "
+        "omitting it) while a submodule is used only when that argument is given (DDP901's pattern).",
+        why="`if labels is not None: ... self.label_proj ...` is harmless when every training batch passes "
+        "`labels`, and crashes DDP when some do not. DDP901 (off by default) flags the model side because the "
+        "model alone cannot tell; the training code can: `batch.get(\"labels\")` is None on batches that lack "
+        "the field, and a call site that omits the argument leaves the submodule without gradient in those "
+        "iterations. When every training call passes the argument, nothing is reported.",
+        example="""class Net(nn.Module):
+    def forward(self, x, labels=None):
+        out = self.body(x)
+        if labels is not None:
+            out = out + self.label_proj(labels)
+        return out
+
+loss = model(batch["x"], labels=batch.get("labels")).sum()  # DDP208""",
+        use_instead="""loss = model(batch["x"], labels=batch["labels"]).sum()""",
+        known_limits="Only training code (a scope that backpropagates, returns or hands over the loss) is "
+        "considered; `model(**batch)` is not judged.",
+        options=_RESOLUTION_OPTIONS,
+    ),
 )
