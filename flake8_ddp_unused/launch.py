@@ -22,7 +22,7 @@ from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, 
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
-from .rules import Finding
+from .rules import LIVE, UNDECIDED, Finding, judge_attribute
 
 if TYPE_CHECKING:
     from .analyzer import ClassReport, FileAnalysis
@@ -615,10 +615,29 @@ class Resolver:
         culprits = [f for f in report.culprits if not f.code.startswith("DDP9")]
         if project.is_installed_file(info.module.filename):
             culprits = _instance_culprits(culprits, report.facts.init, ctor or {})
+        elif ctor and culprits:  # `Net(use_aux=True)`: judged again with the flags this instance sets
+            culprits = self._instance_judged(Evidence(info, report, culprits, None), ctor)
         named = {f.attr for f in culprits}
         culprits += [f for f in self.training_culprits.get(origin, []) if origin is not None and f.attr not in named
                      and f.cls == info.name]
         return Evidence(info, report, culprits, self.reentrant_checkpoint(info, report))
+
+    def _instance_judged(self, ev: Evidence, ctor: Dict[str, object]) -> List[Finding]:
+        """The class's own culprits that stay culprits under this instance's constructor flags."""
+        instance = self.instance_flow(ev, ctor)
+        if instance is None:
+            return ev.culprits
+        flow, init = instance
+        facts = replace(ev.report.facts, flow=flow, init=init)  # type: ignore[arg-type]
+        kept = []
+        for finding in ev.culprits:
+            attr = init.attrs.get(finding.attr_name) if finding.attr == f"self.{finding.attr_name}" else None
+            if attr is not None:
+                verdict = judge_attribute(attr, [u for u in flow.uses if u.attr == attr.name], facts)
+                if verdict.status in (LIVE, UNDECIDED):
+                    continue
+            kept.append(finding)
+        return kept
 
     def reentrant_checkpoint(self, info: ClassInfo, report: "ClassReport", depth: int = 0) -> Optional[str]:
         """A reentrant activation checkpoint in the model: ``checkpoint(...)`` without use_reentrant=False,
@@ -755,6 +774,7 @@ class LaunchChecker:
         self.ddp_calls = TORCH_DDP | DETECTRON2_DDP | set(analysis.settings.trainer_calls)
         self.scopes: List[Scope] = []
         self._own_calls: Set[int] = set()
+        self.skipped: List[Tuple[int, str, str]] = []  # launch sites whose model is unknown: line, subject, why
 
     def run(self) -> List[LaunchHit]:
         scopes = self.scopes = scopes_of(self.index)
@@ -789,9 +809,40 @@ class LaunchChecker:
             return False
         return any(base in HF_TRAINER for owner in info.module.mro(info)[0] for base in owner.base_names)
 
-    def _evidence(self, where: Tuple[Optional[ast.expr], Scope, Pos]) -> Optional[Evidence]:
+    def _evidence(self, where: Tuple[Optional[ast.expr], Scope, Pos], launch: Optional[ast.AST] = None
+                  ) -> Optional[Evidence]:
         info, origin = self.resolver.model_origin(*where)
-        return self.resolver.evidence(info, None, origin)
+        if info is None and launch is not None:
+            self.unresolved(launch, *where)
+        ctor = self.resolver.instance_args(*where) if info is not None else None
+        return self.resolver.evidence(info, ctor, origin)
+
+    def unresolved(self, launch: ast.AST, model: Optional[ast.expr], scope: Scope, before: Pos) -> None:
+        """A launch site seen whose model could not be resolved: silent, but listed (``--verbose``, JSON)."""
+        if model is None:
+            return
+        node, seen = model, 0
+        while isinstance(node, ast.Name) and seen < 8:  # the value as last assigned: what could not be read
+            found = scope.lookup(node.id, before)
+            if found is None:
+                break
+            before, node, scope = found[0], found[1], found[3]
+            seen += 1
+        while isinstance(node, ast.Call) and node.args and (
+                self.index.qualify(node.func) in TORCH_DDP | _SAME_MODEL_FUNCTIONS or (
+                isinstance(node.func, ast.Attribute) and node.func.attr in _SAME_MODEL_METHODS | _PREPARE_METHODS)):
+            node = node.args[0] if not (isinstance(node.func, ast.Attribute) and node.func.attr in
+                                        _SAME_MODEL_METHODS) else node.func.value
+        text = _short(node)
+        if isinstance(node, ast.Name) and isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                node.id in scope.params):
+            reason = f"its model is the parameter {text} of {scope.node.name}(), whose callers do not decide it"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript):
+            reason = f"its model is chosen at run time ({_short(node.func)})"
+        else:
+            reason = f"its model ({text}) is not a module class the linter can read"
+        line, _ = _pos(launch)
+        self.skipped.append((line, f"launch site {_short(launch)}", reason))
 
     # ---- reporting ----
     def add(self, rule: str, node: ast.AST, edits: Sequence[Edit] = (), **fields: str) -> None:
@@ -821,8 +872,9 @@ class LaunchChecker:
         args = call_arguments(call, scope, ("module",))
         model = args.get("module") or args.get("model")
         info, origin = self.resolver.model_origin(model, scope, _pos(call))
-        ctor = self.resolver.instance_args(model, scope, _pos(call)) if info is not None and (
-            project.is_installed_file(info.module.filename)) else None
+        if info is None:
+            self.unresolved(call, model, scope, _pos(call))
+        ctor = self.resolver.instance_args(model, scope, _pos(call)) if info is not None else None
         ev = self.resolver.evidence(info, ctor, origin)
         if ev is None or not ev.culprits or "**" in args:
             return
@@ -850,7 +902,7 @@ class LaunchChecker:
             return
         if self.fastnlp_prewrapped(call, args.get("model"), scope):
             return  # the wrapper decides what happens, not the flags below
-        ev = self._evidence((args.get("model"), scope, before))
+        ev = self._evidence((args.get("model"), scope, before), call)
         if ev is None:
             return
         flag, edits = _fastnlp_flag(call, args, scope)
@@ -892,14 +944,14 @@ class LaunchChecker:
         if initialised and not has_train_step:
             return True  # under torchrun with its own process group: fastNLP calls forward, as the user wants
         if not initialised:
-            outcome = ("no process group exists before the Trainer starts one, so that call fails at once "
-                       "under python; under torchrun fastNLP would keep it and call forward, not train_step")
+            outcome = ("under python it fails at once (no process group yet); under torchrun fastNLP calls "
+                       "forward, not train_step")
         elif has_forward:
-            outcome = (f"fastNLP keeps it and calls {inner.name}.forward, not {inner.name}.train_step "  # type: ignore
-                       "(only a logged warning), so train_step never trains")
+            outcome = (f"fastNLP calls {inner.name}.forward, not {inner.name}.train_step "  # type: ignore
+                       "(only a logged warning)")
         else:
-            outcome = (f"fastNLP keeps it and calls forward, not train_step (only a logged warning), and "
-                       f"{inner.name} has no forward, so training fails")  # type: ignore[union-attr]
+            outcome = (f"fastNLP calls forward, not train_step, and {inner.name} has no forward, so "  # type: ignore
+                       "training fails")
         self.add("DDP206", call, (), code=_short(call), wrapper=_short(wrapper), outcome=outcome,
                  cls=inner.name if inner is not None else "")
         return True
@@ -907,7 +959,7 @@ class LaunchChecker:
     def fastnlp_dist(self, call: ast.Call, scope: Scope) -> None:
         before = _pos(call)
         args = call_arguments(call, scope, ("train_data", "model"))
-        ev = self._evidence((args.get("model"), scope, before))
+        ev = self._evidence((args.get("model"), scope, before), call)
         if ev is None or not ev.culprits or "**" in args:
             return
         flag = _const(args.get("find_unused_parameters"), scope, before)
@@ -927,7 +979,7 @@ class LaunchChecker:
         targs = call_arguments(training_args, scope, ("output_dir",))
         if "**" in targs:
             return
-        ev = self._evidence((args.get("model"), scope, before))
+        ev = self._evidence((args.get("model"), scope, before), training_args)
         if ev is None or not ev.culprits:
             return
         flag = _const(targs.get("ddp_find_unused_parameters"), scope, _pos(training_args))
@@ -967,7 +1019,7 @@ class LaunchChecker:
         if flag is ...:
             return
         model = self._fit_model(call, scope)
-        ev = self._evidence((model, scope, (10 ** 9, 0)))
+        ev = self._evidence((model, scope, (10 ** 9, 0)), call)
         if ev is None or not ev.culprits:
             return
         if self._tolerant(flag, ev, call, "find_unused_parameters=True"):
@@ -996,16 +1048,20 @@ class LaunchChecker:
         names = {name for name, entries in scope.assigns.items()
                  if any(value is call and part is None for _, value, part in entries)}
         ev = None
+        prepared: Optional[ast.Call] = None
         for other in scope.calls:
             func = other.func
             if (isinstance(func, ast.Attribute) and func.attr in ("prepare", "prepare_model")
                     and isinstance(func.value, ast.Name) and func.value.id in names):
+                prepared = other
                 for arg in other.args:
                     ev = self._evidence((arg, scope, _pos(other)))
                     if ev is not None:
                         break
             if ev is not None:
                 break
+        if ev is None and prepared is not None:
+            self.unresolved(call, prepared.args[0] if prepared.args else None, scope, _pos(prepared))
         if ev is None or not ev.culprits:
             return
         flag, edits = self._accelerate_flag(call, args.get("kwargs_handlers"), scope)
@@ -1283,10 +1339,9 @@ class LaunchChecker:
                 if not (report and id(source.anchor) in self._own_calls):
                     continue
                 if how == "missing":
-                    text = f"is called without {name}" + (
-                        " while other training calls pass it" if "given" in passed else "")
+                    text = f"omits {name}" + (" (other training calls pass it)" if "given" in passed else "")
                 else:
-                    text = f"gets {name}={how}, which is None on batches without it"
+                    text = f"passes {name}={how}, None in batches without it"
                 self.add("DDP208", source.anchor, (), code=_short(source.call), how=text,
                          attrs=f"{finding.attr} in {ev.info.name}", arg=name,
                          cls=ev.info.name, fix=_fix_text(self.analysis.framework))

@@ -172,9 +172,8 @@ Trainer(model=Net(), driver="torch", device=[0, 1], ...)  # DDP205 when batches 
     Rule(
         code="DDP206",
         name="fastnlp-trainer-gets-ddp-wrapped-model",
-        message="{code} gets a model the script wrapped in DistributedDataParallel itself ({wrapper}): {outcome}; "
-        "pass the plain model and torch_kwargs={{\"ddp_kwargs\": {{\"find_unused_parameters\": True}}}} to the "
-        "Trainer",
+        message="{code} gets a model already wrapped in {wrapper}: {outcome}; pass the plain model and "
+        "torch_kwargs={{\"ddp_kwargs\": {{\"find_unused_parameters\": True}}}}",
         summary="A fastNLP Trainer that starts DDP with a model already wrapped in `DistributedDataParallel` by the "
         "script (the recipe `model = DistributedDataParallel(model, find_unused_parameters=True)` plus "
         "`model_wo_auto_param_call=True`).",
@@ -199,10 +198,9 @@ Trainer(model=model, driver="torch", device=[0, 1], model_wo_auto_param_call=Tru
     Rule(
         code="DDP207",
         name="training-code-uses-output-on-some-batches",
-        message="{code} lets {parts} of what {entry} returns reach the loss only when {guard}, which changes from "
-        "batch to batch, and it is the only output of {attrs}: on other batches those parameters get no "
-        "gradient and DDP stops with 'Expected to have finished reduction'; make the term part of the loss on "
-        "every batch (multiply it by 0 when it does not apply) or pass {fix}",
+        message="{code}: {parts} of {entry}'s output reaches the loss only if {guard}, so {attrs} gets no "
+        "gradient in other batches; add it to the loss on every batch (times 0 when it does not apply), or "
+        "pass {fix}",
         summary="Training code (a loss function, `compute_loss`, a criterion module, the loop itself) that adds "
         "an output of the model to the loss only under a condition decided by the data, the step or the task: "
         "`if num_pos > 0: loss_box = ... else: loss_box = torch.tensor(0.)`, `if step % k == 0`.",
@@ -231,9 +229,8 @@ loss = F.cross_entropy(out["logits"], y) + loss_box""",
     Rule(
         code="DDP208",
         name="optional-argument-decided-per-batch",
-        message="{code} {how}, and {attrs} is used only when {arg} is given, so on batches without it those "
-        "parameters get no gradient and DDP stops with 'Expected to have finished reduction'; pass {arg} on "
-        "every training batch or pass {fix}",
+        message="{code} {how}, so {attrs} (used only with {arg}) gets no gradient in those batches; pass {arg} "
+        "on every training batch, or pass {fix}",
         summary="The project's training code calls the model without an optional argument on some batches "
         "(`labels=batch.get(\"labels\")`, a call under a data-dependent condition, or some call sites "
         "omitting it) while a submodule is used only when that argument is given (DDP901's pattern).",

@@ -59,14 +59,14 @@ def test_messages_name_the_culprit_the_condition_and_the_fix() -> None:
 
 def test_seed_recipe_message_says_what_fastnlp_does() -> None:
     finding = _finding(TRAINING / "seed_recipe.py", "DDP206")
-    assert "fails at once" in finding.message and "forward, not train_step" in finding.message
+    assert "fails at once (no process group yet)" in finding.message and "forward, not train_step" in finding.message
     assert 'torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}' in finding.message
     # with its own process group the script gets the forward-instead-of-train_step outcome
     source = (TRAINING / "seed_recipe.py").read_text().replace(
         "    model = TextClassifier()\n    model = Distributed",
         "    torch.distributed.init_process_group('gloo')\n    model = TextClassifier()\n    model = Distributed")
     found = [f for f in analyze_source(source, str(TRAINING / "seed_recipe.py")) if f.code == "DDP206"]
-    assert len(found) == 1 and "TextClassifier has no forward, so training fails" in found[0].message
+    assert len(found) == 1 and "TextClassifier has no forward, so training fails" in found[0].message, found
     forward = "    def forward(self, batch):\n        return batch\n\n"
     with_forward = source.replace("    def train_step(self, batch):", forward + "    def train_step(self, batch):")
     found = [f for f in analyze_source(with_forward, "<string>") if f.code == "DDP206"]

@@ -32,6 +32,11 @@ _MAX_DEPTH = 4  # nested calls of project functions followed
 _STOPPING_FUNCTIONS = {"float", "int", "bool", "len", "str", "round", "isinstance", "print"}
 _BACKWARD_HOLDERS = {"backward", "manual_backward"}
 _LOSS_ENTRIES = {"compute_loss"}  # methods whose returned value is the loss (HF Trainer subclasses)
+_MAX_NESTING = 100  # expressions or blocks nested deeper: the entry is left alone
+
+
+class _TooDeep(Exception):
+    """Code nested beyond what the interpreter follows: nothing is said about this entry."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,7 @@ class LossRun:
         self.depth = 0
         self.stack: Set[int] = set()
         self.has_root = False
+        self.nesting = 0
 
     # ---- entry points ----
     def run_entry(self, scope: "Scope") -> None:
@@ -178,17 +184,25 @@ class LossRun:
             ref = self._model_ref(self.resolver, ast.Name(id=name, ctx=ast.Load()), scope, (func.lineno, 0))
             frame.env[name] = V(model=ref) if ref is not None else V(data=step)
         self.stack.add(id(func))
-        self._block(func.body, frame)
+        try:
+            self._block(func.body, frame)
+        except (_TooDeep, RecursionError):
+            self.sources, self.roots, self.has_root = [], {}, False
+            return
         if frame.is_loss:
             self._root(frame.returned, None)
 
     # ---- statements ----
     def _block(self, body: Sequence[ast.stmt], frame: _Frame) -> None:
+        self.nesting += 1
+        if self.nesting > _MAX_NESTING:
+            raise _TooDeep()
         for stmt in body:
             self.budget -= 1
             if self.budget <= 0:
-                return
+                break
             self._stmt(stmt, frame)
+        self.nesting -= 1
 
     def _stmt(self, stmt: ast.stmt, frame: _Frame) -> None:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -296,6 +310,15 @@ class LossRun:
 
     # ---- expressions ----
     def _eval(self, node: ast.expr, frame: _Frame) -> V:
+        self.nesting += 1
+        if self.nesting > _MAX_NESTING:
+            raise _TooDeep()
+        try:
+            return self._eval_node(node, frame)
+        finally:
+            self.nesting -= 1
+
+    def _eval_node(self, node: ast.expr, frame: _Frame) -> V:
         if isinstance(node, ast.Name):
             return frame.env.get(node.id, EMPTY)
         if isinstance(node, ast.Constant):
