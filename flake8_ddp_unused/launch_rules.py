@@ -98,9 +98,10 @@ trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=d
         name="training-code-drops-model-output",
         message="{code} drops {parts} of {entry}'s output, so {attrs} gets no gradient; add it to the "
         "loss, or pass find_unused_parameters=True",
-        summary="Training code (a scope that calls `.backward()`) that keeps only some outputs of the model: "
-        "`logits, aux = model(x)` with `aux` never read, `out = model(x)` with only `out[0]` or `out.logits` "
-        "read, while the model's other outputs come from submodules that feed nothing else.",
+        summary="Training code (a function that backpropagates or returns the loss to a trainer, with the loss "
+        "functions and criterion modules it calls, in any file of the project) that keeps only some outputs of "
+        "the model in the loss: `logits, aux = model(x)` with `aux` never in the loss, `out[0]` only, a loss "
+        "term computed but never added, while those outputs come from submodules that feed nothing else.",
         why="A model may use every submodule in `forward` and still leave some without gradient: the ones "
         "that feed only outputs the training loop throws away. DDP cannot see that: those parameters take "
         "part in the forward graph but receive no gradient. Measured with torch 2.13 (gloo, 2 processes): "
@@ -113,9 +114,10 @@ loss.backward()""",
         use_instead="""logits, aux = model(x)
 loss = F.cross_entropy(logits, y) + 0.4 * F.cross_entropy(aux, y)
 loss.backward()""",
-        known_limits="The model must be called by a name assigned from a resolvable model in the same scope "
-        "(`out = model(x)`), and the scope must call `.backward()`. An output passed whole to another call, "
-        "or read in any other way, counts as used.",
+        known_limits="The model must resolve to a class: built in the scope, passed as a parameter whose every "
+        "call site in the project builds the same class, or held as `self.model` by a trainer class. An output "
+        "passed whole to code the linter cannot read counts as used, and so does anything handed to a function "
+        "that stores into its arguments.",
         options=_RESOLUTION_OPTIONS,
     ),
     Rule(

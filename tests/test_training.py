@@ -190,3 +190,33 @@ def test_recipe_finding_has_no_autofix_and_the_fixed_script_is_silent() -> None:
     findings = analyze_source(path.read_text(), str(path))
     assert not any(fixed.lineno <= f.line <= fixed.end_lineno for f in findings)  # type: ignore[operator]
     assert not next(f for f in findings if f.code == "DDP206").fixable
+
+
+def test_unresolved_launch_sites_are_recorded_with_the_reason() -> None:
+    from flake8_ddp_unused.analyzer import FileAnalysis
+    from flake8_ddp_unused.index import FileIndex
+    from flake8_ddp_unused.launch import LaunchChecker
+    from flake8_ddp_unused.settings import Settings
+
+    source = (
+        "import torch, torchvision\n"
+        "def main(args):\n"
+        "    model = torchvision.models.__dict__[args.model]()\n"
+        "    model.to(args.gpu)\n"
+        "    model = torch.nn.parallel.DistributedDataParallel(model)\n"
+        "def wrap(model):\n"
+        "    return torch.nn.parallel.DistributedDataParallel(model)\n"
+        "def known():\n"
+        "    return torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))\n"
+    )
+    index = FileIndex(ast.parse(source), source.splitlines(True), "<string>")
+    checker = LaunchChecker(FileAnalysis(index, Settings()))
+    assert checker.run() == []
+    assert sorted(checker.skipped) == [
+        (5, "launch site torch.nn.parallel.DistributedDataParallel(...)",
+         "its model is chosen at run time (torchvision.models.__dict__[args.model])"),
+        (7, "launch site torch.nn.parallel.DistributedDataParallel(...)",
+         "its model is the parameter model of wrap(), whose callers do not decide it"),
+        (9, "launch site torch.nn.parallel.DistributedDataParallel(...)",
+         "its model (torch.nn.Linear(2, 2)) is not a module class the linter can read"),
+    ]
