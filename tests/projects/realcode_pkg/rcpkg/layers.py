@@ -3,6 +3,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .processors import AttnProcessor
+
 
 class LayerSelect(nn.Module):
     """fairseq latent_depth: the parent model calls sample() each batch; forward reads the cached samples."""
@@ -62,3 +64,19 @@ class XceptionBase(nn.Module):
 
     def forward(self, x):
         return self.logits(self.conv(x))
+
+
+class ProcessorAttention(nn.Module):
+    """diffusers HeliosAttention: forward hands self to a swappable processor defined in another file."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.to_q = nn.Linear(dim, dim)
+        self.to_out = nn.Linear(dim, dim)
+        self.set_processor(AttnProcessor())
+
+    def set_processor(self, processor):
+        self.processor = processor
+
+    def forward(self, x):
+        return self.processor(self, x)

@@ -1,6 +1,6 @@
 import torch.nn as nn
 
-from .layers import CTCDecoder, LayerSelect, Probe, XceptionBase
+from .layers import CTCDecoder, LayerSelect, Probe, ProcessorAttention, XceptionBase
 
 
 class LatentDepth(nn.Module):
@@ -32,9 +32,10 @@ class Model(nn.Module):
         self.decoder = CTCDecoder(dim)
         self.encoder = XceptionEncoder(dim)
         self.probe = Probe(dim)
+        self.attention = ProcessorAttention(dim)
 
     def forward(self, x, lang):
-        return self.decoder(self.encoder(self.depth(x, lang)) + self.probe(x))
+        return self.decoder(self.encoder(self.depth(x, lang)) + self.probe(x) + self.attention(x))
 
     def get_normalized_probs(self, features):
         return self.decoder.get_normalized_probs(features)
