@@ -4,13 +4,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "fastnlp_app"
 
 
 def _flake8(*args: str, cwd: Path) -> str:
-    exe = shutil.which("flake8")
+    # the flake8 executable of the interpreter running the tests (a flake8 elsewhere on PATH may lack the plugin)
+    exe = shutil.which("flake8", path=sysconfig.get_path("scripts"))
     cmd = [exe] if exe else [sys.executable, "-m", "flake8"]
     done = subprocess.run(cmd + ["--select", "DDP", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
     assert done.returncode in (0, 1), done.stderr
