@@ -15,7 +15,8 @@ from typing import Dict, FrozenSet
 
 from .project import package_root
 
-_CALL = re.compile(rb"\.\s*([A-Za-z_]\w*)\s*\(")
+# `.name(` on anything but `self` (calls a class makes on itself are followed by the flow analysis itself)
+_CALL = re.compile(rb"(?<!\bself)\.\s*([A-Za-z_]\w*)\s*\(")
 _MAX_FILES = 5000
 _MAX_BYTES = 64_000_000
 _SKIP_DIRS = {".git", "__pycache__", ".tox", ".venv", "venv", "node_modules", "build", "dist", ".eggs"}
