@@ -144,6 +144,24 @@ _SHAPE_ATTRS = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad", 
 _SHAPE_METHODS = {"size", "dim", "numel", "nelement", "ndimension", "get_device", "is_floating_point",
                   "is_contiguous", "stride"}
 _SHAPE_FUNCTIONS = {"len", "isinstance", "hasattr", "callable", "type", "id", "issubclass"}
+# Builtins whose result depends only on their arguments (not a global state we cannot see).
+_PURE_BUILTINS = {"all", "any", "min", "max", "sum", "abs", "round", "bool", "int", "float", "pow", "divmod"}
+# Results whose size depends on the data (`(labels > 0).nonzero()`, `x[mask]`): their length is a
+# data value, so a test on it changes from batch to batch.
+_DYNAMIC_SHAPE_METHODS = {"nonzero", "unique", "unique_consecutive", "masked_select", "argwhere"}
+_DYNAMIC_SHAPE_FUNCTIONS = {"torch.nonzero", "torch.unique", "torch.unique_consecutive", "torch.masked_select",
+                            "torch.argwhere"}
+_PER_BATCH_ORIGINS = frozenset({"data", "random", "task"})
+# Markers carried in a value's origin that say nothing about what the value changes with.
+_DYNSHAPE, _MASK, _DYNSIZE = "dynshape", "mask", "dynsize"
+_MARKERS = frozenset({_DYNSHAPE, _MASK})
+# Methods whose arguments give only a shape or a type: the result holds the receiver's values.
+_SHAPE_ARGUMENT_METHODS = {"reshape", "view", "expand", "repeat", "permute", "transpose", "flatten", "unflatten",
+                           "unsqueeze", "squeeze", "narrow", "view_as", "reshape_as", "expand_as", "to", "type",
+                           "new_zeros", "new_ones", "new_full", "new_empty", "movedim", "contiguous", "split",
+                           "chunk", "tile"}
+_COMPARISON_METHODS = {"eq", "ne", "gt", "lt", "ge", "le", "bool", "isin", "logical_not", "logical_and",
+                       "logical_or", "isnan", "isinf", "isfinite"}
 _RANDOM_METHODS = {"uniform_", "bernoulli_", "random_", "normal_", "exponential_", "geometric_", "cauchy_"}
 _RANDOM_PREFIXES = ("random.", "numpy.random.", "np.random.")
 _RANDOM_FUNCTIONS = {"torch.rand", "torch.rand_like", "torch.randint", "torch.randint_like", "torch.randn",
@@ -163,6 +181,11 @@ _SELF_ESCAPES = {"children", "named_children", "modules", "named_modules", "para
                  "state_dict", "apply", "get_submodule", "get_parameter", "buffers", "named_buffers",
                  "_modules", "_parameters", "__dict__", "__getattr__", "_apply", "zero_grad"}
 _BACKWARD_SELF_METHODS = {"manual_backward"}
+# Calls that hand module references on as they are (iteration helpers): the call site of what they
+# return is where the modules run.
+_KEEPS_REFERENCES = {"enumerate", "zip", "reversed", "list", "tuple", "iter", "next", "sorted", "getattr",
+                     "filter", "itertools.chain", "itertools.islice", "itertools.zip_longest",
+                     "itertools.pairwise", "typing.cast", "cast"}
 
 _MAX_DEPTH = 8
 _MAX_STEPS = 40000
@@ -531,7 +554,9 @@ class FlowAnalyzer:
         return False
 
     def _escape(self, val: Val) -> None:
-        self.escaped.update(_flat_taint(val).keys())
+        # a detached value (`self.last = h.item()`) carries no gradient wherever it goes; a module
+        # reference may still be called there
+        self.escaped.update(uid for uid, detached in _flat_taint(val).items() if not detached or self.uses[uid].ref)
 
     def assign(self, target: cst.BaseExpression, value: Val, env: Dict[str, Val], frame: Frame) -> None:
         if isinstance(target, cst.Name):
@@ -554,7 +579,10 @@ class FlowAnalyzer:
             base = target.value
             while isinstance(base, (cst.Attribute, cst.Subscript)):
                 base = base.value
-            if isinstance(base, cst.Name) and base.value in env and not _is_self(base):
+            stored = self._store_key(target, value, env, frame)
+            if stored is not None:
+                env[target.value.value] = stored  # type: ignore[attr-defined]
+            elif isinstance(base, cst.Name) and base.value in env and not _is_self(base):
                 index_vals = []
                 if isinstance(target, cst.Subscript):
                     for element in target.slice:
@@ -565,6 +593,23 @@ class FlowAnalyzer:
                 self._escape(value)  # stored on self or on something unknown
         else:
             self._escape(value)
+
+    @staticmethod
+    def _store_key(target: cst.BaseExpression, value: Val, env: Dict[str, Val], frame: Frame) -> Optional[Val]:
+        """`out["h"] = v` on a local dict with known keys replaces that entry: what it held before is
+        overwritten (a dead store does not reach the result), and `out["loss"]` stays apart."""
+        if not (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1):
+            return None
+        held = env.get(target.value.value)
+        part = target.slice[0].slice
+        if held is None or held.keys is None or not isinstance(part, cst.Index) or not isinstance(
+                part.value, cst.SimpleString):
+            return None
+        key = str(part.value.evaluated_value)
+        implied = guard_origins(frame.guards)
+        if implied:
+            value = replace(value, origin=value.origin | implied)
+        return replace(held, keys=tuple({**dict(held.keys), key: value}.items()))
 
     def exec_if(self, stmt: cst.If, env: Dict[str, Val], frame: Frame) -> str:
         guards = self.classify_test(stmt.test, env, frame)
@@ -748,9 +793,10 @@ class FlowAnalyzer:
         return guard
 
     def _guard_from_origin(self, origin: FrozenSet[str], text: str) -> Guard:
+        origin = origin - _MARKERS
         if not origin or origin <= {"const"}:
             return Guard(UNKNOWN, text)
-        if origin & {"shape", "unknown", "selfattr", "global"} or origin <= {"module", "const"}:
+        if origin & {"shape", _DYNSIZE, "unknown", "selfattr", "global"} or origin <= {"module", "const"}:
             return Guard(UNKNOWN, text)
         if "false_in_training" in origin:
             return Guard(NEVER, text) if origin <= {"false_in_training", "const"} else Guard(UNKNOWN, text)
@@ -827,10 +873,13 @@ class FlowAnalyzer:
         if isinstance(node, cst.BinaryOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
-            return flatten(join(left, right))
+            value = flatten(join(left, right))
+            return value if isinstance(node.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)) else _not_mask(value)
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, env, frame, test)
-            return detach(inner) if isinstance(node.operator, cst.Not) else flatten(inner)
+            if isinstance(node.operator, cst.Not):
+                return _not_mask(detach(inner))
+            return flatten(inner) if isinstance(node.operator, cst.BitInvert) else _not_mask(flatten(inner))
         if isinstance(node, cst.BooleanOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
@@ -838,7 +887,8 @@ class FlowAnalyzer:
         if isinstance(node, cst.Comparison):
             parts = [self._eval(node.left, env, frame, test)]
             parts += [self._eval(c.comparator, env, frame, test) for c in node.comparisons]
-            return detach(join(*parts))
+            value = detach(join(*parts))
+            return replace(value, origin=value.origin | {_MASK})  # `x[labels > 0]` selects by it
         if isinstance(node, cst.IfExp):
             guards = self.classify_test(node.test, env, frame)
             saved = frame.guards
@@ -887,6 +937,8 @@ class FlowAnalyzer:
             return self.eval_self_attribute(name, node, frame, test)
         # `self.x.weight`, `h.data`, `x.shape`
         base = self._eval(node.value, env, frame, test)
+        if name == "shape":
+            return _size_of(base, first=False)
         if name in _SHAPE_ATTRS:
             return Val(origin=frozenset({"shape"}))
         if name in ("data", "grad"):
@@ -960,7 +1012,10 @@ class FlowAnalyzer:
             frame.guards = saved
             return value
         base = self._eval(node.value, env, frame, test)
+        if _DYNSIZE in base.origin:
+            return self._dynamic_size_item(base, node, env, frame)
         picked: Optional[Val] = None
+        selects = False  # indexed with a mask that depends on the data: `x[labels > 0]`
         for element in node.slice:
             part = element.slice
             if isinstance(part, cst.Index):
@@ -975,13 +1030,29 @@ class FlowAnalyzer:
                 if base.keys is not None and isinstance(key, cst.SimpleString):
                     picked = dict(base.keys).get(str(key.evaluated_value), EMPTY)
                 index_val = self._eval(key, env, frame, test)
+                selects = selects or (_MASK in index_val.origin and bool(index_val.origin & _PER_BATCH_ORIGINS))
                 if picked is None:
-                    base = join(flatten(base), detach(Val(_flat_taint_items(index_val), index_val.origin - {"const"})))
+                    base = join(flatten(base), detach(Val(_flat_taint_items(index_val),
+                                                          index_val.origin - {"const", _MASK})))
             else:
                 self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
         if picked is not None:
             return picked
-        return flatten(base)
+        return _dynamic_shape(flatten(base)) if selects else flatten(base)
+
+    def _dynamic_size_item(self, size: Val, node: cst.Subscript, env: Dict[str, Val], frame: Frame) -> Val:
+        """`x.shape[0]` of a tensor whose length depends on the data is a data value; other sizes are not."""
+        first = False
+        for element in node.slice:
+            part = element.slice
+            if isinstance(part, cst.Index):
+                try:
+                    first = _int_of(part.value) == 0 and len(node.slice) == 1
+                except ValueError:
+                    self._eval(part.value, env, frame, False)
+            else:
+                self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
+        return Val(origin=size.origin - {_DYNSIZE}) if first else Val(origin=frozenset({"shape"}))
 
     def _eval_slice_parts(self, part: cst.Slice, env: Dict[str, Val], frame: Frame) -> None:
         for bound in (part.lower, part.upper, part.step):
@@ -1049,9 +1120,13 @@ class FlowAnalyzer:
                     return self.inline(method, position, node, env, frame, drop_first=True)
                 raise GiveUp(f"{base_qual}.{method}(self) outside the readable bases")
             if method in _SHAPE_METHODS:
-                self._eval(receiver, env, frame, test)
+                sized = self._eval(receiver, env, frame, test)
                 self.eval_args(node, env, frame)
-                return Val(origin=frozenset({"shape"}))
+                if method in ("numel", "nelement") or method == "size" and len(node.args) == 1 and (
+                        isinstance(node.args[0].value, cst.Integer) and node.args[0].value.value == "0"):
+                    return _size_of(sized, first=True)
+                return _size_of(sized, first=False) if method == "size" and not node.args else Val(
+                    origin=frozenset({"shape"}))
             if method in _RANDOM_METHODS:
                 self._eval(receiver, env, frame, test)
                 return Val(origin=frozenset({"random"}))
@@ -1059,13 +1134,21 @@ class FlowAnalyzer:
                     receiver.value in env):
                 target = self.call_site(self._eval(receiver, env, frame, test), frame)
                 args = self.eval_args(node, env, frame)
+                if method in _DYNAMIC_SHAPE_METHODS:
+                    return _dynamic_shape(_not_mask(detach(join(target, *args))))
+                if method in _COMPARISON_METHODS:
+                    value = detach(join(target, *args))
+                    return replace(value, origin=value.origin | {_MASK})
                 if method in _DETACHING_METHODS:
-                    return detach(join(target, *args))
+                    return _not_mask(detach(join(target, *args)))
                 if target.bound is not None or target.func is not None:
                     return self.call_value(target, node, env, frame, args)
                 if "global" in target.origin and not target.taint and not args_taint(args):
                     return Val(origin=_call_origin(qual, args))
-                return flatten(join(target, *args))
+                if method in _SHAPE_ARGUMENT_METHODS:
+                    # `h.reshape(-1, x.size(-1))` holds h's values: a shape argument adds no origin
+                    return flatten(join(target, *(Val(_flat_taint_items(arg)) for arg in args)))
+                return _not_mask(flatten(join(target, *args)))
 
         # getattr(self, "name") / getattr(self, name)
         if name == "getattr" and node.args and _is_self(node.args[0].value):
@@ -1078,7 +1161,9 @@ class FlowAnalyzer:
         if name in ("vars",) and node.args and _is_self(node.args[0].value):
             raise GiveUp("vars(self)")
         if name in _SHAPE_FUNCTIONS:
-            self.eval_args(node, env, frame, test=True)
+            sized = self.eval_args(node, env, frame, test=True)
+            if name == "len" and len(sized) == 1:
+                return _size_of(sized[0], first=True)
             return Val(origin=frozenset({"shape"}))
         if name == "super":
             return Val(origin=frozenset({"self"}))
@@ -1106,11 +1191,17 @@ class FlowAnalyzer:
             # ModelOutput(loss=..., logits=...) / dict(loss=...): keep the parts apart, like a dict literal
             return Val(keys=tuple((arg.keyword.value, value) for arg, value in zip(node.args, args)
                                   if arg.keyword is not None))
+        if name not in _KEEPS_REFERENCES and qual not in _KEEPS_REFERENCES:
+            # a module reference passed to other code (`checkpoint(layer, x)`) runs there: its use is
+            # here, and what comes back is a computed value, not the reference
+            args = [self.call_site(arg, frame) for arg in args]
+        if qual in _DYNAMIC_SHAPE_FUNCTIONS or qual == "torch.where" and len(args) == 1:
+            return _dynamic_shape(_not_mask(detach(join(*args))))
         if qual in _DETACHING_FUNCTIONS:
-            return detach(join(*args))
+            return _not_mask(detach(join(*args)))
         if "global" in callee.origin and not callee.taint and not args_taint(args):
             return Val(origin=_call_origin(qual, args))
-        return flatten(join(flatten(callee, frozenset()), *args))
+        return _not_mask(flatten(join(flatten(callee, frozenset()), *args)))
 
     def call_site(self, callee: Val, frame: Frame) -> Val:
         """Calling a module reference (`layer(x)` in `for layer in self.layers`) uses the module here,
@@ -1126,7 +1217,10 @@ class FlowAnalyzer:
                 extra.append((use.id, detached or frame.no_grad))
         if not extra:
             return callee
-        return replace(callee, taint=tuple(sorted(set(callee.taint) | set(extra))))
+        # what the call returns depends on the module as used here; the reference itself stays behind
+        # (a later `x.sum()` on the output must not use the module again, without the guards)
+        kept = {(uid, detached) for uid, detached in callee.taint if uid not in self.consumed}
+        return replace(callee, taint=tuple(sorted(kept | set(extra))))
 
     def eval_args(self, node: cst.Call, env: Dict[str, Val], frame: Frame, test: bool = False) -> List[Val]:
         values = []
@@ -1258,9 +1352,32 @@ def args_taint(args: Sequence[Val]) -> bool:
 
 def _call_origin(qual: str, args: Sequence[Val]) -> FrozenSet[str]:
     origin: FrozenSet[str] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
-    if qual.startswith(("torch.", "F.", "numpy.", "math.")):
+    origin -= {_MASK}
+    if qual.startswith(("torch.", "F.", "numpy.", "math.")) or qual in _PURE_BUILTINS:
         return origin or frozenset({"const"})
     return origin | {"global"}
+
+
+def _not_mask(val: Val) -> Val:
+    """The value of an arithmetic operation or a call: no longer a boolean mask."""
+    return replace(val, origin=val.origin - {_MASK}) if _MASK in val.origin else val
+
+
+def _dynamic_shape(val: Val) -> Val:
+    """A selection (`nonzero()`, `x[mask]`, `unique()`) whose length depends on the data when the
+    selection does."""
+    if val.origin & _PER_BATCH_ORIGINS:
+        return replace(val, origin=val.origin | {_DYNSHAPE})
+    return val
+
+
+def _size_of(val: Val, first: bool) -> Val:
+    """A size of a value (`len(x)`, `x.size(0)`, `x.numel()`; `x.shape` whole when not ``first``): a data
+    value when the value was selected by the data, a shape otherwise."""
+    if _DYNSHAPE not in val.origin:
+        return Val(origin=frozenset({"shape"}))
+    varying = val.origin & _PER_BATCH_ORIGINS
+    return Val(origin=varying if first else varying | {_DYNSIZE})
 
 
 # ---------------------------------------------------------------------------------------------
