@@ -943,6 +943,8 @@ class FlowAnalyzer:
             return Val(origin=frozenset({"shape"}))
         if name in ("data", "grad"):
             return detach(base)
+        if not test and name.endswith(("weight", "bias")):
+            base = self.call_site(base, frame)  # `layer.weight` of a module reference: its parameters, read here
         if name in _RANK_ATTRS:
             return Val(origin=frozenset({"rank"}))
         dotted = _dotted(node)
@@ -1132,7 +1134,11 @@ class FlowAnalyzer:
                 return Val(origin=frozenset({"random"}))
             if not qual.startswith(("torch.", "numpy.", "random.", "math.")) or isinstance(receiver, cst.Name) and (
                     receiver.value in env):
-                target = self.call_site(self._eval(receiver, env, frame, test), frame)
+                held = self._eval(receiver, env, frame, test)
+                if method in ("items", "values") and not node.args and any(
+                        self.uses[uid].ref for uid, _ in held.taint):
+                    return held  # `self.heads.values()`: the modules run where they are called
+                target = self.call_site(held, frame)
                 args = self.eval_args(node, env, frame)
                 if method in _DYNAMIC_SHAPE_METHODS:
                     return _dynamic_shape(_not_mask(detach(join(target, *args))))
