@@ -16,7 +16,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, U
 import libcst as cst
 
 from .index import ClassInfo, FileIndex, FunctionNode
-from .init_facts import InitFacts
+from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 
 # ---------------------------------------------------------------------------------------------
 # Facts produced
@@ -153,8 +153,10 @@ _DYNAMIC_SHAPE_FUNCTIONS = {"torch.nonzero", "torch.unique", "torch.unique_conse
                             "torch.argwhere"}
 _PER_BATCH_ORIGINS = frozenset({"data", "random", "task"})
 # Markers carried in a value's origin that say nothing about what the value changes with.
-_DYNSHAPE, _MASK, _DYNSIZE = "dynshape", "mask", "dynsize"
-_MARKERS = frozenset({_DYNSHAPE, _MASK})
+_DYNSHAPE, _MASK, _DYNSIZE, _EACH = "dynshape", "mask", "dynsize", "each"
+_MARKERS = frozenset({_DYNSHAPE, _MASK, _EACH})
+# Results that no longer have the selection's length: Python values and whole reductions.
+_SIZE_DROPPING_METHODS = {"item", "tolist", "numpy", "sum", "mean", "max", "min", "prod", "any", "all", "norm"}
 # Methods whose arguments give only a shape or a type: the result holds the receiver's values.
 _SHAPE_ARGUMENT_METHODS = {"reshape", "view", "expand", "repeat", "permute", "transpose", "flatten", "unflatten",
                            "unsqueeze", "squeeze", "narrow", "view_as", "reshape_as", "expand_as", "to", "type",
@@ -588,7 +590,9 @@ class FlowAnalyzer:
                     for element in target.slice:
                         if isinstance(element.slice, cst.Index):
                             index_vals.append(detach(self.eval(element.slice.value, env, frame)))
-                env[base.value] = join(env[base.value], flatten(value), *index_vals)
+                # storing into a tensor does not change its size: no data-dependent shape comes with it
+                stored = [replace(v, origin=v.origin - {_DYNSHAPE}) for v in [flatten(value)] + index_vals]
+                env[base.value] = join(env[base.value], *stored)
             else:
                 self._escape(value)  # stored on self or on something unknown
         else:
@@ -660,7 +664,7 @@ class FlowAnalyzer:
         for _ in range(2):  # twice, so values carried around the loop reach their uses
             body_env = dict(env)
             if isinstance(stmt, cst.For):
-                self.assign(stmt.target, self._element_of(iterable), body_env, frame)
+                self.assign(stmt.target, _each(self._element_of(iterable)), body_env, frame)
             self.exec_block(stmt.body, body_env, frame)
             frame.guards = saved + guards
             self._merge_env(env, [body_env, dict(env)])
@@ -768,6 +772,11 @@ class FlowAnalyzer:
             if left_attr == "training" and isinstance(right, cst.Name) and right.value in ("True", "False"):
                 truthy = (right.value == "True") == isinstance(op, (cst.Is, cst.Equal))
                 return (Guard(ALWAYS if truthy else NEVER, text),)
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and len(test.args) == 1 and (
+                _presence_predicate(frame.owner.module, test.func.value)):
+            # `exists(x)` with `def exists(val): return val is not None`: a presence check
+            value = self.eval(test.args[0].value, env, frame, test=True)
+            return (self._presence_guard(value.origin, text),)
         value = self.eval(test, env, frame, test=True)
         guard = self._guard_from_origin(value.origin, text)
         if guard.kind == BATCH and guard.detail == "data values" and _compares_to_string(test):
@@ -1003,7 +1012,8 @@ class FlowAnalyzer:
                     else:
                         key_val = self._eval(key, env, frame, test)
                         guard = self._guard_from_origin(key_val.origin, code_of(key))
-                        if guard.kind in (BATCH, OPTIONAL):
+                        # a key taken from a loop over the data (`for name in x:`) may visit every entry
+                        if guard.kind in (BATCH, OPTIONAL) and _EACH not in key_val.origin:
                             detail = "task or mode argument" if isinstance(key, cst.Name) else guard.detail
                             extra_guard = (Guard(guard.kind, f"the key {code_of(key)} selects the entry",
                                                  detail, key=code_of(key)),)
@@ -1067,7 +1077,7 @@ class FlowAnalyzer:
         clause = node.for_in  # type: ignore[attr-defined]
         while clause is not None:
             iterable = self._eval(clause.iter, inner_env, frame, test)
-            self.assign(clause.target, self._element_of(iterable), inner_env, frame)
+            self.assign(clause.target, _each(self._element_of(iterable)), inner_env, frame)
             for condition in clause.ifs:
                 frame.guards = frame.guards + self.classify_test(condition.test, inner_env, frame)
             clause = clause.inner_for_in
@@ -1135,9 +1145,10 @@ class FlowAnalyzer:
             if not qual.startswith(("torch.", "numpy.", "random.", "math.")) or isinstance(receiver, cst.Name) and (
                     receiver.value in env):
                 held = self._eval(receiver, env, frame, test)
-                if method in ("items", "values") and not node.args and any(
+                if (method in ("items", "values") and not node.args or method in _MODULE_RETURNING_METHODS) and any(
                         self.uses[uid].ref for uid, _ in held.taint):
-                    return held  # `self.heads.values()`: the modules run where they are called
+                    self.eval_args(node, env, frame)
+                    return held  # `self.heads.values()`, `self.model.eval()`: the modules run where they are called
                 target = self.call_site(held, frame)
                 args = self.eval_args(node, env, frame)
                 if method in _DYNAMIC_SHAPE_METHODS:
@@ -1146,7 +1157,7 @@ class FlowAnalyzer:
                     value = detach(join(target, *args))
                     return replace(value, origin=value.origin | {_MASK})
                 if method in _DETACHING_METHODS:
-                    return _not_mask(detach(join(target, *args)))
+                    return _not_mask(_sized(detach(join(target, *args)), method, args))
                 if target.bound is not None or target.func is not None:
                     return self.call_value(target, node, env, frame, args)
                 if "global" in target.origin and not target.taint and not args_taint(args):
@@ -1154,7 +1165,7 @@ class FlowAnalyzer:
                 if method in _SHAPE_ARGUMENT_METHODS:
                     # `h.reshape(-1, x.size(-1))` holds h's values: a shape argument adds no origin
                     return flatten(join(target, *(Val(_flat_taint_items(arg)) for arg in args)))
-                return _not_mask(flatten(join(target, *args)))
+                return _not_mask(_sized(flatten(join(target, *args)), method, args))
 
         # getattr(self, "name") / getattr(self, name)
         if name == "getattr" and node.args and _is_self(node.args[0].value):
@@ -1367,6 +1378,32 @@ def _call_origin(qual: str, args: Sequence[Val]) -> FrozenSet[str]:
 def _not_mask(val: Val) -> Val:
     """The value of an arithmetic operation or a call: no longer a boolean mask."""
     return replace(val, origin=val.origin - {_MASK}) if _MASK in val.origin else val
+
+
+def _presence_predicate(module: FileIndex, name: str) -> bool:
+    """A function of the file that only says whether its one argument is None (`exists`, `is_none`)."""
+    func = module.functions.get(name)
+    if func is None or len(func.args.args) != 1 or func.args.vararg or func.args.kwarg:
+        return False
+    body = [stmt for stmt in func.body if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or not isinstance(body[0].value, ast.Compare):
+        return False
+    compare = body[0].value
+    return (isinstance(compare.left, ast.Name) and compare.left.id == func.args.args[0].arg
+            and len(compare.ops) == 1 and isinstance(compare.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(compare.comparators[0], ast.Constant) and compare.comparators[0].value is None)
+
+
+def _each(val: Val) -> Val:
+    """An element of a loop over the data: the loop may visit every one of them."""
+    return replace(val, origin=val.origin | {_EACH}) if val.origin & _PER_BATCH_ORIGINS else val
+
+
+def _sized(val: Val, method: str, args: Sequence[Val]) -> Val:
+    """`sel.item()`, `sel.tolist()`, `sel.sum()`: the result no longer has the selection's length."""
+    if _DYNSHAPE in val.origin and method in _SIZE_DROPPING_METHODS and not args:
+        return replace(val, origin=val.origin - {_DYNSHAPE})
+    return val
 
 
 def _dynamic_shape(val: Val) -> Val:
