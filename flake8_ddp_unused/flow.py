@@ -540,6 +540,11 @@ class FlowAnalyzer:
                 env[receiver.value] = join(env[receiver.value], *[flatten(a) for a in args])
                 return
         value = self.eval(expr, env, frame)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+                expr.func.attr.value in _MODULE_RETURNING_METHODS):
+            # `self.teacher.eval()`, `layer.to(device)` as a statement: the module changes mode, nothing runs
+            self.consumed.update(uid for uid, _ in value.taint if self.uses[uid].ref)
+            return
         if isinstance(expr, cst.Call) and not self._is_sink(expr):
             # the call's result is discarded: what went in may be kept somewhere we cannot see
             self._escape(value)
