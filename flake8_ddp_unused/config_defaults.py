@@ -395,7 +395,7 @@ class ConfigScope:
     def known(self, origin: FrozenSet[str]) -> Any:
         """The default a value stands for: a configuration value alone (constants aside)."""
         vals = [o for o in origin if o.startswith(VAL)]
-        if len(vals) == 1 and origin <= {vals[0], "const"}:
+        if len(vals) == 1 and origin == {vals[0]}:  # `after ^ self.flag`, `rate or 0`: not the value itself
             return self.values[int(vals[0][len(VAL):])][1]
         return MISSING
 
@@ -454,6 +454,8 @@ class ConfigScope:
             return Guard(ALWAYS if truth else NEVER, text, CONFIG_DETAIL + label)
         if tests or any(o.startswith(OBJ) for o in origin):
             return Guard(UNKNOWN, text)
+        if any(o.startswith(VAL) for o in origin) and not rest <= {"const", "random"}:
+            return Guard(UNKNOWN, text)  # a configuration value beside data (`ids.max() >= self.n_tasks`): as before
         guard = plain(frozenset(rest | {"const"}), text)
         notes = self.notes(origin)
         if notes and guard.kind in (BATCH, OPTIONAL):

@@ -849,6 +849,8 @@ class FlowAnalyzer:
             return flatten(join(left, right))
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, env, frame, test)
+            if isinstance(node.operator, cst.Not) and any(o.startswith(config_defaults.MARKERS) for o in inner.origin):
+                return Val(origin=frozenset({"unknown"}))  # `x = not self.config.y`: not judged
             return detach(inner) if isinstance(node.operator, cst.Not) else flatten(inner)
         if isinstance(node, cst.BooleanOperation):
             left = self._eval(node.left, env, frame, test)
@@ -1342,8 +1344,8 @@ def conjoin(guards: Tuple[Guard, ...], text: str) -> Guard:
     if not kinds:
         return Guard(ALWAYS, text)
     never = [g for g in kinds if g.kind == NEVER]
-    if never:  # keeps what decided it: a constant, a configuration's default
-        return Guard(NEVER, text, never[0].detail)
+    if never:  # keeps a configuration's default that decided it
+        return Guard(NEVER, text, _config_detail(never[0]))
     if len(kinds) == 1:
         return kinds[0]
     for kind in (UNKNOWN, BUILT, STATIC):
@@ -1373,15 +1375,20 @@ def negate(guards: Tuple[Guard, ...]) -> Guard:
         g = guards[0]
         text = _negated_text(g.text)
         if g.kind == ALWAYS:
-            return Guard(NEVER, text, g.detail, key=g.key, polarity=not g.polarity)
+            return Guard(NEVER, text, _config_detail(g), key=g.key, polarity=not g.polarity)
         if g.kind == NEVER:
-            return Guard(ALWAYS, text, g.detail, key=g.key, polarity=not g.polarity)
+            return Guard(ALWAYS, text, _config_detail(g), key=g.key, polarity=not g.polarity)
         return replace(g, text=text, polarity=not g.polarity)
     parts = [negate((g,)) for g in guards]
     result = parts[0]
     for part in parts[1:]:
         result = disjoin(result, part, _negated_text(" and ".join(g.text for g in guards)))
     return result
+
+
+def _config_detail(guard: Guard) -> str:
+    """The detail a negated or conjoined always/never guard keeps: the configuration default deciding it."""
+    return guard.detail if guard.detail.startswith(config_defaults.CONFIG_DETAIL) else ""
 
 
 def _negated_text(text: str) -> str:

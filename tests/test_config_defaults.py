@@ -9,9 +9,27 @@ import sys
 import textwrap
 from pathlib import Path
 
-from flake8_ddp_unused import config_defaults as cd
+import torch
 
-FIXTURE = Path(__file__).parent / "fixtures" / "config_defaults.py"
+from flake8_ddp_unused import config_defaults as cd
+from flake8_ddp_unused.analyzer import analyze_source
+
+from .conftest import expected_findings
+from .fixture_runtime import expected_culprits, load_fixture, runtime_culprits
+
+# Outside tests/fixtures: its configuration-noting messages are longer than the fixtures' message budget
+# (test_standalone.test_messages_are_short); the same checks run here instead.
+FIXTURE = Path(__file__).parent / "projects" / "config_defaults" / "models.py"
+
+
+def test_fixture_findings_and_runtime_truth() -> None:
+    """The announced findings, and exactly the parameters torch leaves without gradient (CPU)."""
+    findings = analyze_source(FIXTURE.read_text(encoding="utf-8"), str(FIXTURE))
+    assert {(f.line, f.code) for f in findings} == expected_findings(FIXTURE), [f.text for f in findings]
+    module = load_fixture(FIXTURE)
+    torch.manual_seed(0)
+    spec = module.build()
+    assert runtime_culprits(spec) == expected_culprits(FIXTURE, spec["model"])
 
 
 def _class(src: str) -> ast.ClassDef:
@@ -100,7 +118,7 @@ def test_flake8_reports_the_configuration_that_crashes(tmp_path: Path) -> None:
     out = _flake8(FIXTURE, tmp_path)
     assert "self.layers in LayerDropEncoder gets no gradient in some batches" in out
     assert "(default layerdrop=0.5)" in out
-    assert "(default position_embedding_type='relative_key')" in out
+    assert "(default pos='relative')" in out
     assert "ZeroLayerDrop" not in out  # a zero rate and a switch that defaults to on: silent
 
 
