@@ -1682,7 +1682,8 @@ def negate(guards: Tuple[Guard, ...]) -> Guard:
 
 def _config_detail(guard: Guard) -> str:
     """The detail a negated or conjoined always/never guard keeps: the configuration default deciding it."""
-    return guard.detail if guard.detail.startswith(config_defaults.CONFIG_DETAIL) else ""
+    # a literal constant stays one too: `not skip` with skip=True by default is dead code, not "eval mode"
+    return guard.detail if guard.detail.startswith(config_defaults.CONFIG_DETAIL) or guard.detail == "constant" else ""
 
 
 def _negated_text(text: str) -> str:
