@@ -10,6 +10,7 @@ from .index import ClassInfo, FileIndex
 from .init_facts import InitCollector, TrainableAttr, file_facts
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
+from .summaries import partial_findings
 
 DEFAULT_ENTRY_POINTS = ("forward",)
 
@@ -204,6 +205,10 @@ class FileAnalysis:
                 own += found
                 if attr.file == self.index.filename:
                     here += found
+            partial = partial_findings(facts, {n for n, v in verdicts.items() if v.status == LIVE},
+                                       self.file.frozen_names)
+            own += partial
+            here += [f for f in partial if facts.init.attrs[f.attr_name].file == self.index.filename]
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or facts.flow.silent:
                 continue

