@@ -289,6 +289,8 @@ class FlowAnalyzer:
         self.backward: Taint = {}
         self.steps = 0
         self.parts: Dict[int, Tuple[object, object]] = {}  # use id -> (child summary, part), see summaries.py
+        self.partial_call: Tuple[Optional[cst.CSTNode], bool] = (None, False)  # a call whose result is
+        # used in part (indexed, read by attribute, assigned) or returned
 
     # ---- lookup ----
     def lookup(self, name: str, start: int = 0) -> Optional[Tuple[ClassInfo, FunctionNode, bool]]:
@@ -469,6 +471,7 @@ class FlowAnalyzer:
 
     def exec_small(self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame: Frame) -> str:
         if isinstance(small, cst.Return):
+            self.partial_call = (small.value, True)
             value = self.eval(small.value, env, frame) if small.value else EMPTY
             frame.returns.append(value)
             frame.return_guards.append(frame.guards)
@@ -480,12 +483,14 @@ class FlowAnalyzer:
         if isinstance(small, (cst.Continue, cst.Break)):
             return JUMPS
         if isinstance(small, cst.Assign):
+            self.partial_call = (small.value, False)  # `out = self.bert(x)`: its parts may be read later
             value = self.eval(small.value, env, frame)
             for target in small.targets:
                 self.assign(target.target, value, env, frame)
             return FALLS
         if isinstance(small, cst.AnnAssign):
             if small.value is not None:
+                self.partial_call = (small.value, False)
                 self.assign(small.target, self.eval(small.value, env, frame), env, frame)
             return FALLS
         if isinstance(small, cst.AugAssign):
@@ -890,11 +895,11 @@ class FlowAnalyzer:
             return Val(origin=frozenset({f"selfmod:{attr}"}))
         return Val(((use.id, frame.no_grad),), frozenset({"module"}))
 
-    def child_summary(self, attr: str, node: cst.Call, frame: Frame) -> Optional[object]:
+    def child_summary(self, attr: str, node: cst.Call, frame: Frame) -> Optional[object]:  # noqa: ARG002
         """What a summarised child returns, part by part (``summaries.py``), or None: use it whole."""
         from .summaries import summary_of_attr
 
-        return summary_of_attr(self, attr, node, frame.owner, frame.method)
+        return summary_of_attr(self, attr, node)
 
     def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
         """``self.bert(x)``: one use of ``self.bert`` per part of what it returns, so that the parts the
@@ -916,6 +921,7 @@ class FlowAnalyzer:
         if _is_self(node.value):
             return self.eval_self_attribute(name, node, frame, test)
         # `self.x.weight`, `h.data`, `x.shape`
+        self.partial_call = (node.value, False)  # `self.bert(x)[0]`, `self.bert(x).logits`: used in part
         base = self._eval(node.value, env, frame, test)
         if name in _SHAPE_ATTRS:
             return Val(origin=frozenset({"shape"}))
@@ -991,6 +997,7 @@ class FlowAnalyzer:
             value = self.new_use(attr, index, frame, node, test_only=test)
             frame.guards = saved
             return value
+        self.partial_call = (node.value, False)  # `self.bert(x)[0]`, `self.bert(x).logits`: used in part
         base = self._eval(node.value, env, frame, test)
         picked: Optional[Val] = None
         for element in node.slice:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Seq
 
 import libcst as cst
 
-from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, Guard, Use, Val, code_of, parse_method
+from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, Guard, Use, Val, code_of, join
 from .index import ClassInfo, FileIndex
 from .init_facts import InitCollector, InitFacts, TrainableAttr, file_facts
 
@@ -186,7 +186,7 @@ def clear_cache() -> None:
     _CTOR_CALLS.clear()
     _MAY_RETURN_PARTS.clear()
     _FILE_FACTS.clear()
-    _PARTIAL_POSITIONS.clear()
+    _CHILD_CLASSES.clear()
 
 
 def summary_for(info: ClassInfo, context: Context = Context()) -> Optional[Summary]:
@@ -291,16 +291,23 @@ def _ids_of(val: Val) -> Tuple[Tuple[int, bool], ...]:
 
 
 def _positional_parts(value: Val) -> Tuple[Val, ...]:
-    """The items by position: a tuple's items; a record's fields in order, without those that are None
-    (``ModelOutput[i]`` skips them, like ``to_tuple()``)."""
+    """The items by position: a tuple's items; a record's fields in order. ``ModelOutput[i]`` skips the
+    fields that are None (like ``to_tuple()``): a field that is None for sure is left out, and position
+    ``i`` also holds the fields that a maybe-None field before it would shift there."""
     if value.items is not None:
         return value.items
+    fields = [part for _, part in value.keys or ()
+              if not (part.truth is False and not part.taint and part.origin <= {"const"})]
     parts = []
-    for _, part in value.keys or ():
-        if part.truth is False and not part.taint and part.origin <= {"const"}:
-            continue
-        parts.append(part)
+    for i in range(len(fields)):
+        maybe_none = sum(1 for f in fields[:i] if not _surely_set(f))
+        parts.append(join(*fields[i:i + maybe_none + 1]))
     return tuple(parts)
+
+
+def _surely_set(value: Val) -> bool:
+    """A module's output, never a default or a constant: not None."""
+    return bool(value.taint) and value.truth is None and not value.origin & {"const", "optional", "unknown"}
 
 
 class _FeedMaker:
@@ -345,71 +352,29 @@ _MAY_RETURN_PARTS: Dict[Tuple[str, str], bool] = {}
 _FROM_METHODS = ("from_pretrained", "from_config", "_from_config")
 
 
-def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call, owner_cls: ClassInfo,
-                    method: str) -> Optional[Summary]:
+def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Optional[Summary]:
     """The summary of what ``self.<attr>(...)`` returns in ``analyzer``'s class, or None (used whole).
-    Only asked where the call's result can be used in part (indexed, an attribute read, or assigned):
-    ``self.head(self.bert(x))`` uses it whole, at no cost."""
+    Only asked where the call's result can be used in part (indexed, an attribute read, or assigned; in
+    a summary's own run also returned), and for classes whose forward can return parts:
+    ``self.head(self.bert(x))`` or a child returning one tensor cost nothing more."""
     trainable = analyzer.init.attrs.get(attr)
     if trainable is None or trainable.built.kind not in ("module_class", "model", "maybe") or trainable.frozen:
         return None
-    if not _in_partial_position(owner_cls, method, node, getattr(analyzer, "summarising", False)):
+    position, returned = analyzer.partial_call
+    if position is not node or (returned and not getattr(analyzer, "summarising", False)):
         return None
     owner = next((c for c in analyzer.mro if c.name == trainable.owner and (
         not trainable.file or c.module.filename == trainable.file)), None)
     if owner is None:
         return None
     call = _ctor_call(owner, trainable)
-    if call is None:
+    child = _child_class(owner.module, call) if call is not None else None
+    if child is None or call is None:
         return None
-    child = _child_class(owner.module, call)
-    if child is None:
+    mro, complete = child.module.mro(child)
+    if not complete or not _may_return_parts(child, mro):
         return None
     return summary_for(child, Context(_ctor_flags(child, call), _call_shape(node)))
-
-
-_PARTIAL_POSITIONS: Dict[int, Tuple[cst.CSTNode, Set[int], Set[int]]] = {}
-
-
-def _in_partial_position(owner: ClassInfo, method: str, call: cst.Call, returns: bool) -> bool:
-    """Whether the call's result may be used in part; with ``returns`` (a summary: the caller decides
-    what it keeps), a returned value too."""
-    func = owner.methods.get(method) or owner.properties.get(method)
-    if func is None:
-        return False
-    node = parse_method(owner.module, func)
-    entry = _PARTIAL_POSITIONS.get(id(node))
-    if entry is None or entry[0] is not node:
-        finder = _PartialPositions()
-        node.visit(finder)
-        entry = _PARTIAL_POSITIONS[id(node)] = (node, finder.found, finder.returned)
-    return id(call) in entry[1] or returns and id(call) in entry[2]
-
-
-class _PartialPositions(cst.CSTVisitor):
-    """Calls whose result may be used in part: ``f(x)[0]``, ``f(x).logits``, ``out = f(x)``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: Set[int] = set()
-        self.returned: Set[int] = set()
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self.returned.add(id(node.value))
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        self.found.add(id(node.value))
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.found.add(id(node.value))
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self.found.add(id(node.value))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.found.add(id(node.value))
 
 
 def _ctor_call(owner: ClassInfo, attr: TrainableAttr) -> Optional[ast.Call]:
@@ -435,10 +400,23 @@ def _ctor_call(owner: ClassInfo, attr: TrainableAttr) -> Optional[ast.Call]:
     return found
 
 
+_CHILD_CLASSES: Dict[int, Tuple[ast.Call, Optional[ClassInfo]]] = {}
+
+
 def _child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo]:
     """The class a constructor call builds: ``Encoder(...)``, ``BertModel(config)``,
     ``BertModel.from_pretrained(...)``; of this project or of an installed package."""
+    known = _CHILD_CLASSES.get(id(call))
+    if known is not None and known[0] is call:
+        return known[1]
+    info = _resolve_child_class(index, call)
+    _CHILD_CLASSES[id(call)] = (call, info)
+    return info
+
+
+def _resolve_child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo]:
     func = call.func
+    from_method = isinstance(func, ast.Attribute) and func.attr in _FROM_METHODS
     if isinstance(func, ast.Attribute) and func.attr in _FROM_METHODS:
         func = func.value
     qual = index.qualify(func)
@@ -449,9 +427,51 @@ def _child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo]:
         from . import project
 
         info = project.resolve_class(index, qual, installed=True)
+    if info is not None and from_method and info.module.module_kind(info) is None:
+        info = _auto_class(info, call)  # AutoModel.from_pretrained("bert-base-uncased")
     if info is None or info.module.module_kind(info) is None:
         return None
     return info
+
+
+# `bert-base-uncased`, `roberta-large`, `xlm-roberta-base`: the family, then a size or casing word. Names
+# such as `deberta-v3-base` (a deberta-v2 checkpoint) or `chinese-roberta-wwm-ext` (a BERT) decide nothing.
+_CHECKPOINT_WORDS = ("base", "large", "small", "tiny", "mini", "medium", "xl", "xxl", "uncased", "cased")
+
+
+def _auto_class(auto: ClassInfo, call: ast.Call) -> Optional[ClassInfo]:
+    """The class an ``Auto*.from_pretrained("<literal>")`` builds, where the checkpoint's name decides the
+    model family unambiguously; read from the auto class's own mapping (``_model_mapping = MODEL_MAPPING``
+    -> ``_LazyAutoMapping(CONFIG_MAPPING_NAMES, MODEL_MAPPING_NAMES)`` -> ``("bert", "BertModel")``)."""
+    if not call.args or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
+        return None  # a name from the command line or a config: silent
+    name = call.args[0].value.rsplit("/", 1)[-1].lower()
+    mapping = _auto_mapping(auto)
+    found = {cls for family, cls in mapping.items() if name == family or any(
+        name.startswith(f"{family}-{word}") for word in _CHECKPOINT_WORDS)}
+    if len(found) != 1:
+        return None
+    from . import project
+
+    return project.resolve_class(auto.module, "transformers." + found.pop(), installed=True)
+
+
+def _auto_mapping(auto: ClassInfo) -> Dict[str, str]:
+    top = {t.id: stmt.value for stmt in auto.module.tree.body if isinstance(stmt, ast.Assign)
+           for t in stmt.targets if isinstance(t, ast.Name)}
+    lazy = next((stmt.value for stmt in auto.node.body if isinstance(stmt, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == "_model_mapping" for t in stmt.targets)), None)
+    if isinstance(lazy, ast.Name):
+        lazy = top.get(lazy.id)
+    if not (isinstance(lazy, ast.Call) and len(lazy.args) == 2 and isinstance(lazy.args[1], ast.Name)):
+        return {}
+    names = top.get(lazy.args[1].id)
+    if not (isinstance(names, ast.Call) and names.args):
+        return {}
+    pairs = _literal(names.args[0])
+    if not isinstance(pairs, list):
+        return {}
+    return {k: v for k, v in (p for p in pairs if isinstance(p, tuple) and len(p) == 2) if isinstance(v, str)}
 
 
 def _ctor_flags(info: ClassInfo, call: ast.Call) -> Tuple[Tuple[str, bool], ...]:
@@ -529,36 +549,58 @@ def _call_shape(node: cst.Call) -> Optional[Tuple[int, Tuple[str, ...]]]:
 
 def _may_return_parts(info: ClassInfo, mro: List[ClassInfo]) -> bool:
     """A cheap look at the source: can ``forward`` return something with parts (a tuple, a dict, a
-    record, or what a child or helper returns)? Most layers return one tensor: no flow run for them."""
+    record, or what a child module returns)? Most layers return one tensor: no flow run for them."""
     key = (info.module.filename, info.name)
     if key in _MAY_RETURN_PARTS:
         return _MAY_RETURN_PARTS[key]
+    _MAY_RETURN_PARTS[key] = False  # a cycle finds nothing
     func = next((c.methods["forward"] for c in mro if "forward" in c.methods), None)
     found = False
     if func is not None:
-        structured: Set[str] = set()
+        children = _child_attributes(info, mro)
+        assigned: Set[str] = set()
         returned: List[ast.expr] = []
         for node in ast.walk(func):
             if isinstance(node, ast.Return) and node.value is not None:
                 returned.append(node.value)
-            elif isinstance(node, ast.Assign) and _structured(node.value):
-                structured.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        found = any(_structured(value) or (isinstance(value, ast.Name) and value.id in structured)
+            elif isinstance(node, ast.Assign) and _structured(node.value, children):
+                assigned.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        found = any(_structured(value, children) or (isinstance(value, ast.Name) and value.id in assigned)
                     for value in returned)
     _MAY_RETURN_PARTS[key] = found
     return found
 
 
-def _structured(value: ast.expr) -> bool:
+def _child_attributes(info: ClassInfo, mro: List[ClassInfo]) -> Set[str]:
+    """``self.x`` built in ``__init__`` by a call that is not a torch.nn layer (a child module class)."""
+    names: Set[str] = set()
+    for owner in mro:
+        init = owner.methods.get("__init__")
+        if init is None:
+            continue
+        for node in ast.walk(init):
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+                continue
+            qual = owner.module.qualify(node.value.func) or ""
+            if qual.startswith(("torch.nn.", "torch.")):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+                        target.value.id == "self"):
+                    names.add(target.attr)
+    return names
+
+
+def _structured(value: ast.expr, children: Set[str]) -> bool:
     if isinstance(value, (ast.Tuple, ast.Dict, ast.List)):
         return True
     if isinstance(value, ast.BinOp) and isinstance(value.left, ast.Tuple):
         return True
     if isinstance(value, ast.Call):
         func = value.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-            return True  # a child or a helper: its own result may have parts
+            return func.attr in children  # a child module: its own result may have parts
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         return name[:1].isupper() or name in ("dict", "OrderedDict")  # a record or a named tuple
     return False
 

@@ -120,6 +120,10 @@ def test_through_flake8(tmp_path: Path) -> None:
     ('BertModel.from_pretrained("bert-base-uncased", add_pooling_layer=False)', False),
     ("BertModel(config, add_pooling_layer=False)", False),
     ("AutoModel.from_pretrained(args.model_name)", False),  # a name from the command line decides nothing
+    ('AutoModel.from_pretrained("bert-base-uncased")', True),  # the name decides the family: BertModel
+    ('AutoModel.from_pretrained("google-bert/bert-base-cased")', True),
+    ('AutoModel.from_pretrained("hfl/chinese-roberta-wwm-ext")', False),  # a BERT by its config: undecided
+    ('AutoModel.from_pretrained("roberta-base")', True),  # RobertaModel has a pooler too
 ])
 def test_constructors(tmp_path: Path, ctor: str, reported: bool) -> None:
     source = _source("hidden = self.bert(input_ids)[0][:, 0]").replace("BertModel(config)", ctor)
