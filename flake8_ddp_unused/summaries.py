@@ -187,6 +187,8 @@ def clear_cache() -> None:
     _MAY_RETURN_PARTS.clear()
     _FILE_FACTS.clear()
     _CHILD_CLASSES.clear()
+    _INIT_FACTS.clear()
+    _CTOR_CLASSES.clear()
 
 
 def summary_for(info: ClassInfo, context: Context = Context()) -> Optional[Summary]:
@@ -214,7 +216,7 @@ def _compute(info: ClassInfo, context: Context) -> Optional[Summary]:
     mro, complete = module.mro(info)
     if not complete or not _may_return_parts(info, mro):
         return None
-    init = InitCollector(module, info, mro, complete).collect()
+    init = _init_facts(info)
     if init.dynamic_attrs:
         return None
     analyzer = InstanceFlow(module, info, mro, init, complete, dict(context.flags), context.args)
@@ -347,7 +349,8 @@ def replace_detached(feed: Feed) -> Feed:
 # ---------------------------------------------------------------------------------------------
 # A child built in __init__: its class and its constructor context
 # ---------------------------------------------------------------------------------------------
-_CTOR_CALLS: Dict[Tuple[str, int, str], Optional[ast.Call]] = {}
+_CTOR_CALLS: Dict[int, Tuple[ast.AST, Dict[int, ast.Call]]] = {}
+_INIT_FACTS: Dict[int, Tuple[ast.ClassDef, InitFacts]] = {}
 _MAY_RETURN_PARTS: Dict[Tuple[str, str], bool] = {}
 _FROM_METHODS = ("from_pretrained", "from_config", "_from_config")
 
@@ -367,37 +370,84 @@ def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
         not trainable.file or c.module.filename == trainable.file)), None)
     if owner is None:
         return None
+    child = _class_of_ctor(owner.module, trainable.built.ctor)  # as written: no look at the call yet
+    if child is not None:
+        mro, complete = child.module.mro(child)
+        if not complete or not _may_return_parts(child, mro):
+            return None
     call = _ctor_call(owner, trainable)
-    child = _child_class(owner.module, call) if call is not None else None
-    if child is None or call is None:
+    if call is None:
         return None
-    mro, complete = child.module.mro(child)
-    if not complete or not _may_return_parts(child, mro):
-        return None
+    if child is None:
+        child = _child_class(owner.module, call)  # AutoModel.from_pretrained("bert-base-uncased")
+        if child is None:
+            return None
+        mro, complete = child.module.mro(child)
+        if not complete or not _may_return_parts(child, mro):
+            return None
     return summary_for(child, Context(_ctor_flags(child, call), _call_shape(node)))
+
+
+def _class_of_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:
+    """The module class a constructor as written names (``Encoder``, ``BertModel.from_pretrained``)."""
+    key = (id(index), ctor)
+    known = _CTOR_CLASSES.get(key)
+    if known is None or known[0] is not index:
+        known = _CTOR_CLASSES[key] = (index, _resolve_ctor(index, ctor))
+    return known[1]
+
+
+_CTOR_CLASSES: Dict[Tuple[int, str], Tuple[FileIndex, Optional[ClassInfo]]] = {}
+
+
+def _resolve_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:
+    head, _, last = ctor.rpartition(".")
+    if last in _FROM_METHODS:
+        ctor = head
+    if not ctor:
+        return None
+    try:
+        node = ast.parse(ctor, mode="eval").body
+    except SyntaxError:
+        return None
+    call = ast.Call(func=node, args=[], keywords=[])
+    info = _resolve_child_class(index, call)
+    return info
 
 
 def _ctor_call(owner: ClassInfo, attr: TrainableAttr) -> Optional[ast.Call]:
     """The call on the ``self.<name> = ...`` line that builds the attribute (an ``if``-expression's
-    side that calls)."""
-    key = (owner.module.filename, attr.line, attr.name)
-    if key in _CTOR_CALLS:
-        return _CTOR_CALLS[key]
-    found: Optional[ast.Call] = None
-    for func in owner.methods.values():
-        if not (func.lineno <= attr.line <= (func.end_lineno or func.lineno)):
-            continue
-        for stmt in ast.walk(func):
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.lineno == attr.line and stmt.value is not None:
-                value = stmt.value
+    side that calls); statements only are visited, of the one method holding the line."""
+    func = next((f for f in owner.methods.values() if f.lineno <= attr.line <= (f.end_lineno or f.lineno)), None)
+    if func is None:
+        return None
+    key = id(func)
+    calls = _CTOR_CALLS.get(key)
+    if calls is None or calls[0] is not func:
+        lines: Dict[int, ast.Call] = {}
+        stack: List[ast.AST] = [func]
+        while stack:
+            node = stack.pop()
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                stack.extend(getattr(node, name, ()) or ())
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                value = node.value
                 while isinstance(value, ast.IfExp):
                     value = value.body if isinstance(value.body, ast.Call) else value.orelse
                 if isinstance(value, ast.Call):
-                    found = value
-                break
-        break
-    _CTOR_CALLS[key] = found
-    return found
+                    lines.setdefault(node.lineno, value)
+        calls = _CTOR_CALLS[key] = (func, lines)
+    return calls[1].get(attr.line)
+
+
+def _init_facts(info: ClassInfo) -> InitFacts:
+    """What ``__init__`` builds, collected once per class for all summaries."""
+    key = id(info.node)
+    known = _INIT_FACTS.get(key)
+    if known is None or known[0] is not info.node:
+        mro, complete = info.module.mro(info)
+        known = _INIT_FACTS[key] = (info.node, InitCollector(info.module, info, mro, complete).collect())
+    return known[1]
 
 
 _CHILD_CLASSES: Dict[int, Tuple[ast.Call, Optional[ClassInfo]]] = {}
@@ -481,8 +531,7 @@ def _ctor_flags(info: ClassInfo, call: ast.Call) -> Tuple[Tuple[str, bool], ...]
     if init_func is None:
         return ()
     values = _bind_literals(init_func, call)
-    mro, complete = info.module.mro(info)
-    facts: InitFacts = InitCollector(info.module, info, mro, complete).collect()
+    facts = _init_facts(info)
     flags: Dict[str, bool] = {}
     for name, flag in facts.flags.items():
         truth = _truth(values.get(flag.key, ...))
