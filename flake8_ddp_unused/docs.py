@@ -102,13 +102,13 @@ def refresh_readme(text: str, block: str) -> str:
 
 
 def codes_table(rules: Optional[Sequence[Rule]] = None) -> str:
-    """The README's table of codes, one line each, from the registry."""
+    """The README's table of codes, one line each, from the registry (no links: a package index shows the
+    README without the repository, where a relative link leads nowhere)."""
     rows = ["| code | on by default | what it finds |", "|---|---|---|"]
     for rule in rules if rules is not None else all_rules():
         summary = rule.summary.replace("(Off by default.) ", "").replace("|", "\\|")
         default = "yes" if rule.default_on else "no"
-        rows.append(f"| [{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name}) | {default} "
-                    f"| {summary} |")
+        rows.append(f"| `{rule.code}` `{rule.name}` | {default} | {summary} |")
     return "\n".join(rows)
 
 
