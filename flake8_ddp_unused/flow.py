@@ -837,9 +837,10 @@ class FlowAnalyzer:
         if isinstance(node, cst.BinaryOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
-            if isinstance(node.operator, cst.Add) and left.items is not None and right.items is None and (
-                    isinstance(node.left, cst.Tuple)):
+            if isinstance(node.operator, cst.Add) and left.items is not None and isinstance(node.left, cst.Tuple):
                 # `(sequence_output, pooled_output) + encoder_outputs[1:]`: the first items stay apart
+                if right.items is not None and not right.tail:
+                    return Val(origin=left.origin | right.origin, items=left.items + right.items)
                 return Val(_flat_taint_items(right), left.origin | right.origin, left.items, tail=True)
             return flatten(join(left, right))
         if isinstance(node, cst.UnaryOperation):

@@ -138,7 +138,12 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "(or the `loss` entry where the entry point defines the loss).",
         why="Running a module is not enough: it gets a gradient only if its output reaches the loss "
         "that `backward()` starts from. An auxiliary head computed and dropped, or returned only beside "
-        "the loss of a `training_step`/`train_step`/`{'loss': ...}` result, gets none. " + _FIXES,
+        "the loss of a `training_step`/`train_step`/`{'loss': ...}` result, gets none. The same holds "
+        "inside a child module: a class that keeps only some parts of what a child returns "
+        "(`self.bert(x)[0]`, `.last_hidden_state`) leaves the child's parameters that feed only the other "
+        "parts (BERT's `pooler`) without gradient; they are named by their path (`self.bert.pooler`) on "
+        "the line that builds the child, also for models of installed packages such as transformers' "
+        "`BertModel`. " + _FIXES,
         example="""    def forward(self, x):
         h = self.body(x)
         aux = self.aux_head(h)  # self.aux_head: DDP004
@@ -148,8 +153,13 @@ MODEL_RULES: Tuple[Rule, ...] = (
         return self.head(h), self.aux_head(h)  # and put both in the loss""",
         known_limits="When the output goes where the data flow is lost (stored on `self`, handed to "
         "unknown code whose result is discarded), the rule stays silent. A forward that returns several "
-        "outputs is judged by the training code that consumes them (DDP203).",
+        "outputs is judged by the training code that consumes them (DDP203). A child's parts are "
+        "followed where its class can be read (the project, or an installed package's source) and its "
+        "summary stays within budget; `AutoModel.from_pretrained(name)` is followed only for a literal "
+        "name whose model family is unambiguous (`\"bert-base-uncased\"`).",
         options=_MODEL_OPTIONS,
+        # a child's parameters fed only by the parts of its output its parent drops (summaries.py)
+        extra={"part_message": "{attr} in {cls} gets no gradient: {entry} keeps only {kept} of {call}; {fix}"},
     ),
     Rule(
         code="DDP101",

@@ -666,7 +666,7 @@ def output_value(summary: object, part_use: Callable[[PartKey], Val]) -> Val:
 
 
 def part_text(part: object) -> str:
-    return f"[{part}]" if isinstance(part, int) else f".{part}"
+    return f"[{part}]" if isinstance(part, int) else repr(part)
 
 
 def dead_paths(summary: Summary, kept: Set[PartKey]) -> Set[Tuple[str, ...]]:
@@ -730,9 +730,8 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
         kept = ", ".join(part_text(k) for k in sorted(kept_text, key=lambda k: (isinstance(k, str), str(k))))
         for path in sorted(dead):
             label = "self." + ".".join((name,) + path)
-            where = f"never reaches what {entry} returns ({entry} keeps only {kept} of self.{name}(...))"
-            message = rules_by_code()["DDP004"].message.format(
-                attr=label, cls=facts.name, entry=entry, where=where,
+            message = rules_by_code()["DDP004"].extra["part_message"].format(
+                attr=label, cls=facts.name, entry=entry, kept=kept, call=f"self.{name}(...)",
                 fix=FIX_TEXT.get(facts.framework, FIX_TEXT["torch"]))
             found.append(Finding("DDP004", attr.line, attr.col, message, facts.name, label, name))
     return found
