@@ -21,7 +21,7 @@ import sys
 import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import (Callable, Dict, Iterator, List, Optional, Sequence, Set, TextIO, Tuple)
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from flake8 import defaults as flake8_defaults
 from flake8 import utils as flake8_utils
@@ -140,14 +140,16 @@ def lint_source(source: str, filename: str, config: Config, notebook: Optional[N
             message = rules_by_code()["DDP999"].message.format(error=text)
             return FileOutcome(results=(Result(filename, 1, 1, "DDP999", message),))
         return FileOutcome(error=f"internal error, no findings for this file ({text}); please report it")
-    mapping = noqa_lines(lines) if not config.disable_noqa else {}
+    mapping: Optional[Dict[int, str]] = None  # tokenised only when there is a finding to check
     results = []
     for f in findings:
         if not config.is_enabled(f.code, filename):
             continue
         line_text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
-        if not config.disable_noqa and noqa_suppresses(f.code, mapping.get(f.line, line_text)):
-            continue
+        if not config.disable_noqa:
+            mapping = noqa_lines(lines) if mapping is None else mapping
+            if noqa_suppresses(f.code, mapping.get(f.line, line_text)):
+                continue
         line, cell = f.line, None
         if notebook is not None:
             cell, line = notebook.position(f.line)
@@ -170,39 +172,59 @@ def _is_venv(directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
 
 
+@dataclass(frozen=True)
+class Visible:
+    """What git does not ignore under a directory (absolute paths)."""
+
+    files: FrozenSet[str]
+    dirs: FrozenSet[str]  # directories holding such files
+    nested: FrozenSet[str]  # submodules and nested repositories: git does not list inside, walk them as is
+
+    def has_dir(self, path: str) -> bool:
+        return path in self.dirs or path in self.nested or self.in_nested(path)
+
+    def has_file(self, path: str) -> bool:
+        return path in self.files or self.in_nested(path)
+
+    def in_nested(self, path: str) -> bool:
+        return any(path.startswith(root + os.sep) for root in self.nested)
+
+
 class GitFiles:
     """Which files git does not ignore (.gitignore, .git/info/exclude, the global excludes file)."""
 
     def __init__(self) -> None:
-        self.cache: Dict[str, Optional[Tuple[Set[str], Set[str]]]] = {}
+        self.cache: Dict[str, Optional[Visible]] = {}
 
-    def visible(self, directory: str) -> Optional[Tuple[Set[str], Set[str]]]:
-        """(files, directories holding them) under ``directory``, absolute; None when git cannot tell."""
+    def visible(self, directory: str) -> Optional[Visible]:
+        """None when git cannot tell (no git, not a work tree): then nothing is ignored."""
         directory = os.path.abspath(directory)
         if directory not in self.cache:
             self.cache[directory] = self._list(directory)
         return self.cache[directory]
 
     @staticmethod
-    def _list(directory: str) -> Optional[Tuple[Set[str], Set[str]]]:
+    def _list(directory: str) -> Optional[Visible]:
         try:
             proc = subprocess.run(["git", "-C", directory, "ls-files", "-z", "--cached", "--others",
                                    "--exclude-standard"], capture_output=True, timeout=120, check=False)
         except (OSError, subprocess.SubprocessError):
-            return None  # no git here: nothing is ignored
+            return None
         if proc.returncode != 0:
-            return None  # not a work tree
-        files, dirs = set(), {directory}
+            return None
+        files, dirs, nested = set(), {directory}, set()
         for name in proc.stdout.decode("utf-8", errors="surrogateescape").split("\0"):
             if not name:
                 continue
             path = os.path.normpath(os.path.join(directory, name))
+            if name.endswith("/") or os.path.isdir(path):
+                nested.add(path)
             files.add(path)
             parent = os.path.dirname(path)
             while parent not in dirs and parent.startswith(directory):
                 dirs.add(parent)
                 parent = os.path.dirname(parent)
-        return files, dirs
+        return Visible(frozenset(files), frozenset(dirs), frozenset(nested))
 
 
 def discover(paths: Sequence[str], config: Config, warn: Callable[[str], None] = lambda _: None,
@@ -231,7 +253,7 @@ def discover(paths: Sequence[str], config: Config, warn: Callable[[str], None] =
                 candidate = os.path.join(root, file)
                 if not file.endswith(SUFFIXES) or _excluded(candidate, patterns):
                     continue
-                if visible is not None and os.path.abspath(candidate) not in visible[0]:
+                if visible is not None and not visible.has_file(os.path.abspath(candidate)):
                     continue
                 found += 1
                 yield candidate
@@ -251,10 +273,10 @@ def _force_excluded(name: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def _skip_dir(path: str, patterns: Sequence[str], visible: Optional[Tuple[Set[str], Set[str]]]) -> bool:
+def _skip_dir(path: str, patterns: Sequence[str], visible: Optional[Visible]) -> bool:
     if _excluded(path, patterns) or _is_venv(path):
         return True
-    return visible is not None and os.path.abspath(path) not in visible[1]
+    return visible is not None and not visible.has_dir(os.path.abspath(path))
 
 
 def _fix_functions() -> Tuple[Callable[..., str], Callable[..., str]]:
@@ -363,7 +385,8 @@ def check_config(args: argparse.Namespace, config: Config, warn: Callable[[str],
     if (config.select is not None or config.extend_select) and not config.enabled_codes() and not (
             config.ignore or config.extend_ignore):
         selected = ", ".join((*(config.select or ()), *config.extend_select))
-        raise ConfigError(f"select {selected} ({config.origin('select')}) selects no {PROG} code, so nothing "
+        origin = config.origin("select" if config.select is not None else "extend-select")
+        raise ConfigError(f"select {selected} ({origin}) selects no {PROG} code, so nothing "
                           f"would be checked (flake8 would not run these checks either); add DDP to select")
 
 

@@ -62,6 +62,10 @@ def render(rules: Optional[Sequence[Rule]] = None) -> str:
         "Every code this plugin reports. Codes marked *off* are enabled with `--extend-select CODE` "
         "(flake8 and `flake8-ddp-unused` alike). Suppress one finding with `# noqa: CODE` on the "
         "reported line. `flake8-ddp-unused explain CODE` prints a section of this page.",
+        "flake8 matches code prefixes, and `DDP` starts with pydocstyle's `D`: `extend-ignore = D` switches "
+        "every DDP code off and `extend-select = D` switches the off-by-default codes on. Name pydocstyle's "
+        "codes instead (`extend-ignore = D1,D2,D4`) or add `extend-select = DDP`; the plugin warns on stderr "
+        "when a configuration does this.",
         "| code | name | default | autofix | what it does |\n|---|---|---|---|---|\n" + "\n".join(
             f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {'on' if r.default_on else 'off'} | "
             f"{'yes' if r.fixable else 'no'} | {r.summary.replace('|', chr(92) + '|')} |"

@@ -84,6 +84,17 @@ def test_gitignore_is_honoured_in_a_git_work_tree(tmp_path: Path) -> None:
     assert len(paths(run(".", cwd=tmp_path)[1])) == 3
 
 
+def test_nested_repository_is_walked(tmp_path: Path) -> None:
+    """git lists a nested repository (or a submodule) as one entry: its files are still linted."""
+    write(tmp_path, {"src/model.py": MODEL, "vendor/lib/model.py": MODEL, "vendor/lib/.gitignore": "skip.py\n",
+                     "vendor/lib/skip.py": MODEL})
+    git(tmp_path, "init", "-q")
+    git(tmp_path / "vendor" / "lib", "init", "-q")
+    walked = paths(run("--isolated", ".", cwd=tmp_path)[1])
+    assert walked == ["src/model.py", "vendor/lib/model.py", "vendor/lib/skip.py"]
+    assert paths(run("--isolated", "vendor/lib", cwd=tmp_path)[1]) == ["vendor/lib/model.py"]
+
+
 def test_empty_directory_and_missing_path(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     status, out, err = run("--isolated", "empty", cwd=tmp_path)
