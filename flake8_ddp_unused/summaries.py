@@ -29,7 +29,7 @@ import libcst as cst
 
 from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, Guard, Use, Val, code_of, join
 from .index import ClassInfo, FileIndex
-from .init_facts import InitCollector, InitFacts, TrainableAttr, file_facts
+from .init_facts import FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
 
 if TYPE_CHECKING:
     from .rules import ClassFacts, Finding
@@ -177,27 +177,30 @@ def _string_key_target(target: cst.BaseExpression) -> Optional[Tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # Summaries, memoised per process
 # ---------------------------------------------------------------------------------------------
-_SUMMARIES: Dict[Tuple[str, str, Context], Optional[Summary]] = {}
 _ACTIVE: List[Tuple[str, str, Context]] = []
 
 
+def _cache(index: FileIndex) -> Dict[object, object]:
+    """Memo tables kept on the file's index: they live exactly as long as it (the project's files, and
+    installed packages' files, once per process; the linted file, while it is linted), so no table here
+    keeps a file's tree alive after flake8 is done with it."""
+    table = index.__dict__.get("_summaries")
+    if table is None:
+        table = index.__dict__["_summaries"] = {}
+    return table
+
+
 def clear_cache() -> None:
-    _SUMMARIES.clear()
-    _CTOR_CALLS.clear()
-    _MAY_RETURN_PARTS.clear()
-    _FILE_FACTS.clear()
-    _CHILD_CLASSES.clear()
-    _INIT_FACTS.clear()
-    _CTOR_CLASSES.clear()
+    """Nothing process-wide to clear: every memo lives on a file's index (see ``_cache``)."""
+    _ACTIVE.clear()
 
 
 def summary_for(info: ClassInfo, context: Context = Context()) -> Optional[Summary]:
     """The summary of ``info``'s ``forward`` in ``context``, or None when unknown (keep everything live)."""
     key = (os.path.abspath(info.module.filename), info.name, context)
-    if key in _SUMMARIES:
-        known = _SUMMARIES[key]
-        if known is None or known.cls.module is info.module:
-            return known  # (a file read again after a change gets a new index: summarised again)
+    memo = _cache(info.module)
+    if ("summary", info.name, context) in memo:
+        return memo[("summary", info.name, context)]  # type: ignore[return-value]
     if key in _ACTIVE or len(_ACTIVE) >= _MAX_NESTING:
         return None  # recursion, or too deep a chain of summaries: unknown
     _ACTIVE.append(key)
@@ -207,7 +210,7 @@ def summary_for(info: ClassInfo, context: Context = Context()) -> Optional[Summa
         summary = None  # never crash flake8: an odd construct makes the summary unknown
     finally:
         _ACTIVE.pop()
-    _SUMMARIES[key] = summary
+    memo[("summary", info.name, context)] = summary
     return summary
 
 
@@ -263,20 +266,17 @@ def _compute(info: ClassInfo, context: Context) -> Optional[Summary]:
 def _never_judged(info: ClassInfo, init: InitFacts) -> FrozenSet[str]:
     """Attributes of the summarised class that no finding may name: frozen, shared, tied, read from
     outside the class (the same exclusions as the class's own judgement)."""
-    key = os.path.abspath(info.module.filename)
-    facts = _FILE_FACTS.get(key)
-    if facts is None or facts[0] is not info.module:
-        facts = _FILE_FACTS[key] = (info.module, file_facts(info.module.tree, info.module.lines, info.module))
-    ffacts = facts[1]
+    memo = _cache(info.module)
+    ffacts = memo.get("file_facts")
+    if ffacts is None:
+        ffacts = memo["file_facts"] = file_facts(info.module.tree, info.module.lines, info.module)
+    assert isinstance(ffacts, FileFacts)
     names = {name for name, attr in init.attrs.items() if attr.frozen}
     names |= init.shared | ffacts.frozen_names | ffacts.tied_names | ffacts.external_reads
     names |= {name for cls, name in ffacts.frozen_attrs if cls == info.name}
     if info.name in ffacts.frozen_classes:
         names |= set(init.attrs)
     return frozenset(names)
-
-
-_FILE_FACTS: Dict[str, Tuple[FileIndex, object]] = {}
 
 
 def _ids_of(val: Val) -> Tuple[Tuple[int, bool], ...]:
@@ -349,9 +349,6 @@ def replace_detached(feed: Feed) -> Feed:
 # ---------------------------------------------------------------------------------------------
 # A child built in __init__: its class and its constructor context
 # ---------------------------------------------------------------------------------------------
-_CTOR_CALLS: Dict[int, Tuple[ast.AST, Dict[int, ast.Call]]] = {}
-_INIT_FACTS: Dict[int, Tuple[ast.ClassDef, InitFacts]] = {}
-_MAY_RETURN_PARTS: Dict[Tuple[str, str], bool] = {}
 _FROM_METHODS = ("from_pretrained", "from_config", "_from_config")
 
 
@@ -390,14 +387,11 @@ def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
 
 def _class_of_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:
     """The module class a constructor as written names (``Encoder``, ``BertModel.from_pretrained``)."""
-    key = (id(index), ctor)
-    known = _CTOR_CLASSES.get(key)
-    if known is None or known[0] is not index:
-        known = _CTOR_CLASSES[key] = (index, _resolve_ctor(index, ctor))
-    return known[1]
-
-
-_CTOR_CLASSES: Dict[Tuple[int, str], Tuple[FileIndex, Optional[ClassInfo]]] = {}
+    memo = _cache(index)
+    key = ("ctor", ctor)
+    if key not in memo:
+        memo[key] = _resolve_ctor(index, ctor)
+    return memo[key]  # type: ignore[return-value]
 
 
 def _resolve_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:
@@ -421,9 +415,10 @@ def _ctor_call(owner: ClassInfo, attr: TrainableAttr) -> Optional[ast.Call]:
     func = next((f for f in owner.methods.values() if f.lineno <= attr.line <= (f.end_lineno or f.lineno)), None)
     if func is None:
         return None
-    key = id(func)
-    calls = _CTOR_CALLS.get(key)
-    if calls is None or calls[0] is not func:
+    memo = _cache(owner.module)
+    key = ("calls", func.lineno)
+    calls = memo.get(key)
+    if calls is None:
         lines: Dict[int, ast.Call] = {}
         stack: List[ast.AST] = [func]
         while stack:
@@ -436,32 +431,28 @@ def _ctor_call(owner: ClassInfo, attr: TrainableAttr) -> Optional[ast.Call]:
                     value = value.body if isinstance(value.body, ast.Call) else value.orelse
                 if isinstance(value, ast.Call):
                     lines.setdefault(node.lineno, value)
-        calls = _CTOR_CALLS[key] = (func, lines)
-    return calls[1].get(attr.line)
+        calls = memo[key] = lines
+    return calls.get(attr.line)  # type: ignore[union-attr]
 
 
 def _init_facts(info: ClassInfo) -> InitFacts:
     """What ``__init__`` builds, collected once per class for all summaries."""
-    key = id(info.node)
-    known = _INIT_FACTS.get(key)
-    if known is None or known[0] is not info.node:
+    memo = _cache(info.module)
+    key = ("init", info.name)
+    if key not in memo:
         mro, complete = info.module.mro(info)
-        known = _INIT_FACTS[key] = (info.node, InitCollector(info.module, info, mro, complete).collect())
-    return known[1]
-
-
-_CHILD_CLASSES: Dict[int, Tuple[ast.Call, Optional[ClassInfo]]] = {}
+        memo[key] = InitCollector(info.module, info, mro, complete).collect()
+    return memo[key]  # type: ignore[return-value]
 
 
 def _child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo]:
     """The class a constructor call builds: ``Encoder(...)``, ``BertModel(config)``,
     ``BertModel.from_pretrained(...)``; of this project or of an installed package."""
-    known = _CHILD_CLASSES.get(id(call))
-    if known is not None and known[0] is call:
-        return known[1]
-    info = _resolve_child_class(index, call)
-    _CHILD_CLASSES[id(call)] = (call, info)
-    return info
+    memo = _cache(index)
+    key = ("child", call.lineno, call.col_offset)
+    if key not in memo:
+        memo[key] = _resolve_child_class(index, call)
+    return memo[key]  # type: ignore[return-value]
 
 
 def _resolve_child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo]:
@@ -599,10 +590,11 @@ def _call_shape(node: cst.Call) -> Optional[Tuple[int, Tuple[str, ...]]]:
 def _may_return_parts(info: ClassInfo, mro: List[ClassInfo]) -> bool:
     """A cheap look at the source: can ``forward`` return something with parts (a tuple, a dict, a
     record, or what a child module returns)? Most layers return one tensor: no flow run for them."""
-    key = (info.module.filename, info.name)
-    if key in _MAY_RETURN_PARTS:
-        return _MAY_RETURN_PARTS[key]
-    _MAY_RETURN_PARTS[key] = False  # a cycle finds nothing
+    memo = _cache(info.module)
+    key = ("parts", info.name)
+    if key in memo:
+        return bool(memo[key])
+    memo[key] = False  # a cycle finds nothing
     func = next((c.methods["forward"] for c in mro if "forward" in c.methods), None)
     found = False
     if func is not None:
@@ -616,7 +608,7 @@ def _may_return_parts(info: ClassInfo, mro: List[ClassInfo]) -> bool:
                 assigned.update(t.id for t in node.targets if isinstance(t, ast.Name))
         found = any(_structured(value, children) or (isinstance(value, ast.Name) and value.id in assigned)
                     for value in returned)
-    _MAY_RETURN_PARTS[key] = found
+    memo[key] = found
     return found
 
 
