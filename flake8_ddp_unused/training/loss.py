@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..launch import Resolver, Scope
 
 WHOLE = "*"
+_SPREAD = "**"  # key of the keyword values passed as **mapping
 Key = Tuple[int, object]  # (source number, part): part is an int, a str, or WHOLE
 _MISSING = object()
 _MAX_STATEMENTS = 3000  # per training entry, callees included
@@ -387,7 +388,10 @@ class LossRun:
     def _call(self, node: ast.Call, frame: _Frame) -> V:
         func = node.func
         args = [self._eval(a.value if isinstance(a, ast.Starred) else a, frame) for a in node.args]
-        kwargs = {k.arg: self._eval(k.value, frame) for k in node.keywords}
+        kwargs = {k.arg: self._eval(k.value, frame) for k in node.keywords if k.arg is not None}
+        spread = [self._eval(k.value, frame) for k in node.keywords if k.arg is None]
+        if spread:  # f(**out): each parameter gets the entry of its name
+            kwargs[_SPREAD] = union(spread)
         everything = list(args) + list(kwargs.values())
         if self._is_backward(node):
             target = args[0] if args else self._eval(func.value, frame)  # type: ignore[attr-defined]
@@ -489,9 +493,18 @@ class LossRun:
         env: Dict[str, V] = {name: EMPTY for name in scope.params}
         for name, value in zip(params, args):
             env[name] = value
+        given = set(params[:len(args)])
         for name, value in kwargs.items():
             if name in env:
                 env[name] = value
+                given.add(name)
+        if _SPREAD in kwargs:
+            named = [a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs]
+            for name in named[int(skip_self):]:
+                if name not in given:
+                    env[name] = self._project(kwargs[_SPREAD], name)
+            if func.args.kwarg is not None:
+                env[func.args.kwarg.arg] = kwargs[_SPREAD]
         if _mutates_parameters(func):
             return None  # it hands results back through its arguments: not followed (everything is kept)
         anchor = frame.anchor
