@@ -129,9 +129,9 @@ class FileIndex:
             last = match.start()
             wanted.append(line)
         nested: List[ast.ClassDef] = []
+        compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try)
         stack: List[Tuple[ast.stmt, bool]] = [
-            (node, False) for node in self.tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                                           ast.ClassDef, ast.If, ast.Try))
+            (node, False) for node in self.tree.body if isinstance(node, compound)
             and any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in wanted)]
         while stack:
             node, inside = stack.pop()

@@ -408,8 +408,8 @@ class LossRun:
         func = node.func
         # compute_loss(self.model, batch): a trainer's model handed on to a function (not a builtin)
         plain = isinstance(func, ast.Name) and func.id not in _BUILTINS
-        args = [(plain and self._self_model(a, frame)) or self._eval(a.value if isinstance(a, ast.Starred) else a,
-                                                                      frame) for a in node.args]
+        args = [(plain and self._self_model(a, frame))
+                or self._eval(a.value if isinstance(a, ast.Starred) else a, frame) for a in node.args]
         kwargs = {k.arg: self._eval(k.value, frame) for k in node.keywords if k.arg is not None}
         spread = [self._eval(k.value, frame) for k in node.keywords if k.arg is None]
         if spread:  # f(**out): each parameter gets the entry of its name
