@@ -24,8 +24,10 @@ from .config import Config, ConfigError, apply, load_config, split_list
 from .docs import render_rule
 from .output import FORMATS, Result, render
 from .plugin import MARKERS
+from .index import source_lines
 from .registry import rules_by_code
 from .settings import Settings
+from .skips import SKIP_CODE, Skip
 
 PROGRESS_MIN_FILES = 20  # below this, progress on a terminal is noise
 
@@ -34,6 +36,7 @@ PROGRESS_MIN_FILES = 20  # below this, progress on a terminal is noise
 class FileOutcome:
     results: Tuple[Result, ...] = ()
     error: str = ""  # why the file was skipped
+    skipped: Tuple[Skip, ...] = ()  # parts of the file the analysis gave up on
 
 
 def read_source(path: Path) -> str:
@@ -58,7 +61,9 @@ def lint_source(source: str, filename: str, config: Config) -> FileOutcome:
     try:
         from .analyzer import analyze_tree  # lazy: `explain` and `--help` do not need the analyser
 
-        findings = analyze_tree(tree, source.splitlines(keepends=True), filename, config.settings)
+        skipped: List[Skip] = []
+        findings = analyze_tree(tree, source_lines(source), filename, config.settings,
+                                skipped=skipped)
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
         text = f"{type(error).__name__}: {error}"[:200]
         if config.is_enabled("DDP999"):
@@ -70,7 +75,7 @@ def lint_source(source: str, filename: str, config: Config) -> FileOutcome:
                bool(f.fixable or rules_by_code()[f.code].fixable))
         for f in findings if config.is_enabled(f.code)
     )
-    return FileOutcome(results=results)
+    return FileOutcome(results=results, skipped=tuple(skipped))
 
 
 def _excluded(path: Path, patterns: Sequence[str]) -> bool:
@@ -137,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show progress on stderr (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help=f"say what the analysis skipped and why (stderr; a \"skipped\" list in the json "
+                             f"report); the same records are the opt-in code {SKIP_CODE}")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -191,6 +199,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.isatty() and len(files) >= PROGRESS_MIN_FILES)
     progress = Progress(len(files), bool(show_progress), err)
     results: List[Result] = []
+    skipped: List[Skip] = []
     diffs: List[str] = []
     for done, path in enumerate(files, start=1):
         progress.update(done, path)
@@ -211,8 +220,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.close()
             print(f"{name}: {outcome.error}", file=err)
         results.extend(outcome.results)
+        skipped.extend(outcome.skipped)
+        if args.verbose:
+            for skip in outcome.skipped:
+                progress.close()
+                print(f"{skip.file}:{skip.line}: skipped {skip.subject}: {skip.reason}", file=err)
     progress.close()
-    report = "".join(diffs) if args.diff else render(results, args.format)
+    report = "".join(diffs) if args.diff else render(results, args.format, skipped if args.verbose else None)
     if args.output_file is not None:
         args.output_file.write_text(report, encoding="utf-8")
     else:

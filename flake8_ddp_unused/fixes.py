@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .flow import MAX_EXPRESSION_DEPTH, cst_nesting
+from .index import source_lines
 from .launch import Edit, launch_hits
 
 Key = Tuple[int, int]
@@ -31,7 +33,7 @@ def planned_edits(source: str, filename: str = "<string>", settings: Optional[An
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source)
     index = FileIndex(tree, lines, filename, "", settings.module_bases)
     attach(index, settings)
     analysis = FileAnalysis(index, settings)
@@ -50,8 +52,10 @@ def fix_source(source: str, filename: str = "<string>", settings: Optional[Any] 
     if not edits:
         return source
     try:
+        if cst_nesting(ast.parse(source)) > MAX_EXPRESSION_DEPTH:
+            return source  # libcst's native parser could overflow the C stack on it
         module = cst.parse_module(source)
-    except cst.ParserSyntaxError:
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
         return source
     fixed = MetadataWrapper(module, unsafe_skip_copy=True).visit(_Fixer(edits))
     return fixed.code
@@ -62,7 +66,7 @@ def diff_source(source: str, filename: str = "<string>", settings: Optional[Any]
     fixed = fix_source(source, filename, settings)
     if fixed == source:
         return ""
-    return "".join(difflib.unified_diff(source.splitlines(keepends=True), fixed.splitlines(keepends=True),
+    return "".join(difflib.unified_diff(source_lines(source), source_lines(fixed),
                                         fromfile=filename, tofile=filename))
 
 

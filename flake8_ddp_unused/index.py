@@ -6,6 +6,7 @@ which classes are module classes, and which methods does a class have through it
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -51,6 +52,16 @@ def dotted_name(node: ast.AST) -> Optional[str]:
     return None
 
 
+MAX_MRO = 64  # classes in one method resolution order; deeper hierarchies are skipped (a Skip record)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text: str) -> List[str]:
+    """The lines of a source text as Python numbers them (and flake8 hands them over): ``str.splitlines``
+    also breaks at form feeds and other separators, which shifts every line after them."""
+    return _LINE.findall(text)
+
+
 class FileIndex:
     """Imports, classes and functions of one file."""
 
@@ -79,6 +90,7 @@ class FileIndex:
         self.method_parse_cache: Dict[int, Any] = {}  # first line -> libcst FunctionDef (flow.parse_method)
         self._external_classes: Dict[Tuple[int, str], Optional[ClassInfo]] = {}
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
+        self._mro_cache: Dict[str, Tuple[List["ClassInfo"], bool]] = {}
         self._read_top_level()
 
     # ---- reading -------------------------------------------------------------------------------
@@ -222,8 +234,13 @@ class FileIndex:
         """Readable classes in method-resolution order, and whether every base was readable.
 
         A depth-first, left-to-right order with duplicates dropped (explicit stack) is exact for the single
-        inheritance of model code and good enough for mixins.
+        inheritance of model code and good enough for mixins. Computed once per class, and cut after
+        MAX_MRO classes (then incomplete): every class of a deep hierarchy reads its whole MRO, so an
+        unbounded one makes the cost quadratic in the depth.
         """
+        cached = self._mro_cache.get(cls.name) if cls.module is self else None
+        if cached is not None:
+            return list(cached[0]), cached[1]
         order: List[ClassInfo] = []
         complete = True
         seen: set = set()
@@ -234,6 +251,9 @@ class FileIndex:
             if key in seen:
                 continue
             seen.add(key)
+            if len(order) > MAX_MRO:
+                complete = False
+                break
             order.append(info)
             parents: List[ClassInfo] = []
             for base in info.base_names:
@@ -248,6 +268,8 @@ class FileIndex:
                     continue
                 parents.append(parent)
             stack.extend(reversed(parents))
+        if cls.module is self:
+            self._mro_cache[cls.name] = (list(order), complete)
         return order, complete
 
     def module_classes(self) -> Iterator[Tuple[ClassInfo, str]]:

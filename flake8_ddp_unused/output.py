@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import __version__
 from .registry import Rule, all_rules, rules_by_code
@@ -114,5 +114,10 @@ FORMATTERS: Dict[str, Callable[[Sequence[Result]], str]] = {
 }
 
 
-def render(results: Sequence[Result], fmt: str) -> str:
+def render(results: Sequence[Result], fmt: str, skipped: Optional[Sequence[Any]] = None) -> str:
+    """``skipped`` (``--verbose``): the JSON report becomes an object, ``{"findings": [...], "skipped": [...]}``,
+    each skip with path, line, subject and reason."""
+    if fmt == "json" and skipped is not None:
+        findings = [dict(asdict(r), name=r.name) for r in results]
+        return json.dumps({"findings": findings, "skipped": [s.as_dict() for s in skipped]}, indent=2) + "\n"
     return FORMATTERS[fmt](results)

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
-from .index import ClassInfo, FileIndex, dotted_name
+from .index import ClassInfo, FileIndex, dotted_name, source_lines
 
 if TYPE_CHECKING:
     from .analyzer import FileAnalysis, Settings
@@ -135,7 +135,7 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
             with open(path, "rb") as handle:
                 data = handle.read()
             tree = ast.parse(data, filename=path)
-            lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+            lines = source_lines(data.decode("utf-8", errors="replace"))
             bases = settings.module_bases if settings is not None else ()
             index = FileIndex(tree, lines, path, "", bases)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -190,22 +190,41 @@ def find_module(importer: str, level: int, module: str, installed: bool = False)
     return find_installed(module) if installed else None
 
 
+def _may_export(path: str, name: str) -> bool:
+    """Whether a file can define or re-export ``name``: it spells the name or star-imports another file.
+    A byte search, so that following a package's star imports (transformers' ``models/__init__.py`` has
+    hundreds) does not parse every file it reaches."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_FILE_BYTES + 1)
+    except OSError:
+        return False
+    return name.encode() in data or b"import *" in data
+
+
 def _exported(other: FileIndex, name: str, settings: Optional["Settings"], installed: bool,
-              depth: int) -> Optional[Tuple[FileIndex, str]]:
+              depth: int, visited: Optional[Set[str]] = None) -> Optional[Tuple[FileIndex, str]]:
     """Where ``name`` of module ``other`` comes from: (file, qualified name to look up there).
 
     Plain names first; then ``from .googlenet import *`` re-exports, honouring their ``__all__``
-    (names starting with ``_`` are not exported by a star import without one)."""
+    (names starting with ``_`` are not exported by a star import without one). Each file is searched once
+    per question (``visited``), so the cost is at most one read of each file the star imports reach."""
     if name in other.classes or name in other.functions:
         return other, name
     if name in other.aliases:
         return other, other.aliases[name]
     if depth > _MAX_REEXPORT_DEPTH:
         return None
+    if os.path.basename(other.filename) == "__init__.py" and _module_file(os.path.dirname(other.filename), name):
+        return None  # `from . import initialization`: a submodule, not a name the star imports define
+    visited = set() if visited is None else visited
     for base in other.star_imports:
         level = len(base) - len(base.lstrip("."))
         path = find_module(other.filename, level, base[level:], installed)
-        source = load_index(path, settings) if path is not None else None
+        if path is None or path in visited:
+            continue
+        visited.add(path)
+        source = load_index(path, settings) if _may_export(path, name) else None
         if source is None or source is other:
             continue
         public = source.all_names
@@ -213,7 +232,7 @@ def _exported(other: FileIndex, name: str, settings: Optional["Settings"], insta
             continue  # not in __all__ (timm's @register_model adds its functions to __all__ at import)
         if public is None and name.startswith("_"):
             continue
-        found = _exported(source, name, settings, installed, depth + 1)
+        found = _exported(source, name, settings, installed, depth + 1, visited)
         if found is not None:
             return found
     return None
