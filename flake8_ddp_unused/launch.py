@@ -561,10 +561,8 @@ class LaunchChecker:
 
     def _advice(self, ev: Evidence, fix: str) -> str:
         if ev.reentrant:
-            alt = " or static_graph=True (the unused set is the same every iteration)" if ev.static else ""
-            return (f"the model checkpoints reentrantly ({ev.reentrant}), which crashes with "
-                    f"find_unused_parameters=True ('Expected to mark a variable ready only once'): pass "
-                    f"use_reentrant=False to every checkpoint call, then {fix}{alt}")
+            alt = " (or use static_graph=True)" if ev.static else ""
+            return f"pass use_reentrant=False to checkpoint ({ev.reentrant}), then {fix}{alt}"
         return fix
 
     # ---- torch DistributedDataParallel, detectron2 create_ddp_model, --ddp-trainer-calls ----
@@ -588,8 +586,7 @@ class LaunchChecker:
         if not ev.reentrant:
             edits = _keyword_edits(call, "find_unused_parameters", "True")
         self.add("DDP201", call, edits, **self._fields(ev, call),
-                 fix=self._advice(ev, "pass find_unused_parameters=True"
-                                  + (" to create_ddp_model" if qual in DETECTRON2_DDP else "")))
+                 fix=self._advice(ev, "pass find_unused_parameters=True"))
 
     # ---- fastNLP 1.x Trainer ----
     def fastnlp(self, call: ast.Call, scope: Scope) -> None:
@@ -609,7 +606,7 @@ class LaunchChecker:
         if self._tolerant(flag, ev, call, 'torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}'):
             return
         fields = self._fields(ev, call)
-        fix = 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}} to the Trainer'
+        fix = 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}'
         if ev.reentrant:
             edits = []
         if ev.culprits:
@@ -639,7 +636,7 @@ class LaunchChecker:
             return
         edits = [] if ev.reentrant else _keyword_edits(call, "find_unused_parameters", "True")
         self.add("DDP201", call, edits, **self._fields(ev, call),
-                 fix=self._advice(ev, "pass find_unused_parameters=True to DistTrainer"))
+                 fix=self._advice(ev, "pass find_unused_parameters=True"))
 
     # ---- Hugging Face Trainer + TrainingArguments ----
     def hf(self, call: ast.Call, scope: Scope) -> None:
@@ -659,7 +656,7 @@ class LaunchChecker:
             return  # None: the HF Trainer passes find_unused_parameters=True unless checkpointing
         edits = _keyword_edits(training_args, "ddp_find_unused_parameters", "True")
         self.add("DDP201", training_args, edits, **self._fields(ev, training_args),
-                 fix=self._advice(ev, "set ddp_find_unused_parameters=True (or leave it unset) in TrainingArguments"))
+                 fix=self._advice(ev, "set ddp_find_unused_parameters=True (or leave it unset)"))
 
     # ---- Lightning ----
     def lightning(self, call: ast.Call, scope: Scope) -> None:
@@ -685,7 +682,7 @@ class LaunchChecker:
                 return
             flag = _const(sargs.get("find_unused_parameters"), scope, before)
             edits = _keyword_edits(value, "find_unused_parameters", "True")
-            fix = "pass find_unused_parameters=True to DDPStrategy"
+            fix = "pass find_unused_parameters=True"
         else:
             return
         if flag is ...:
@@ -738,7 +735,7 @@ class LaunchChecker:
         if ev.reentrant:
             edits = []
         self.add("DDP201", call, edits, **self._fields(ev, call), fix=self._advice(
-            ev, "pass kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)] to Accelerator"))
+            ev, "pass kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]"))
 
     def _accelerate_flag(self, call: ast.Call, handlers: Optional[ast.expr], scope: Scope) -> Tuple[object, List[Edit]]:
         before = _pos(call)
@@ -796,7 +793,7 @@ class LaunchChecker:
             return
         self.add("DDP201", stmt, [Edit("replace", _pos(value), (), "True")], code="find_unused_parameters = False",
                  attrs=ev.names, cls=ev.info.name,
-                 fix=self._advice(ev, "set find_unused_parameters = True in the config"))
+                 fix=self._advice(ev, "set find_unused_parameters = True"))
 
     def _mmengine_type(self, node: ast.expr, module: Scope) -> Optional[ClassInfo]:
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -1320,7 +1317,7 @@ def _string_key_target(target: cst.BaseExpression) -> Optional[Tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)
-    if isinstance(node, ast.Call) and len(text) > 60:
+    if isinstance(node, ast.Call) and len(text) > 32:  # the column points at the call: keep the message short
         text = f"{ast.unparse(node.func)}(...)"
     return text
 

@@ -21,8 +21,7 @@ LAUNCH_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP201",
         name="launch-without-unused-flag",
-        message="{code} starts DDP without tolerating unused parameters, but {attrs} gets no gradient, so "
-        "training stops with 'Expected to have finished reduction in the prior iteration'; {fix}",
+        message="{code}: {attrs} gets no gradient, which stops DDP; {fix}",
         summary="A DDP launch (DistributedDataParallel, fastNLP Trainer/DistTrainer, HF TrainingArguments, "
         "Lightning strategy, accelerate Accelerator, mmengine config, detectron2 create_ddp_model) that does "
         "not set the framework's find-unused flag, for a model that has culprits.",
@@ -76,10 +75,8 @@ trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=d
     Rule(
         code="DDP202",
         name="fastnlp-wo-auto-param-call-is-no-fix",
-        message="{code} sets model_wo_auto_param_call=True, which in fastNLP 1.x only hands the whole batch to "
-        "train_step/forward instead of matching its keys to argument names and does not tolerate unused "
-        "parameters, so {attrs} still gets no gradient and DDP stops with 'Expected to have finished reduction'; "
-        "{fix}",
+        message="{code}: {attrs} gets no gradient, and model_wo_auto_param_call=True does not tolerate "
+        "that; {fix}",
         summary="A fastNLP Trainer that launches DDP with `model_wo_auto_param_call=True` but without the "
         "`ddp_kwargs` flag, for a model with culprits: the fix copied from the web that does not work.",
         why="In fastNLP 1.0 `model_wo_auto_param_call` decides how a batch reaches `train_step`/`forward`: "
@@ -99,10 +96,8 @@ trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=d
     Rule(
         code="DDP203",
         name="training-code-drops-model-output",
-        message="{code} drops {parts} of what {entry} returns, the only output of {attrs}, so those parameters get "
-        "no gradient and DDP stops with 'Expected to have finished reduction'; add that output to the loss, "
-        "stop computing it while training, or pass find_unused_parameters=True (static_graph=True does not "
-        "help here)",
+        message="{code} drops {parts} of {entry}'s output, so {attrs} gets no gradient; add it to the "
+        "loss, or pass find_unused_parameters=True",
         summary="Training code (a scope that calls `.backward()`) that keeps only some outputs of the model: "
         "`logits, aux = model(x)` with `aux` never read, `out = model(x)` with only `out[0]` or `out.logits` "
         "read, while the model's other outputs come from submodules that feed nothing else.",
@@ -126,10 +121,8 @@ loss.backward()""",
     Rule(
         code="DDP204",
         name="unused-flag-with-reentrant-checkpoint",
-        message="{code} sets {flag}, but the model checkpoints reentrantly ({where}), and reentrant activation "
-        "checkpointing with find_unused_parameters=True crashes with 'Expected to mark a variable ready only "
-        "once'; pass use_reentrant=False to the checkpoint calls, or drop the flag and use static_graph=True "
-        "if the unused set is the same every iteration",
+        message="{code} sets {flag}, but the model checkpoints reentrantly ({where}), which crashes DDP; "
+        "pass use_reentrant=False to checkpoint, or use static_graph=True instead",
         summary="A launch that sets find_unused_parameters=True for a model that uses reentrant activation "
         "checkpointing.",
         why="With reentrant checkpointing the parameters inside a checkpointed segment do not appear in the "
@@ -151,9 +144,8 @@ model = DDP(Net(), find_unused_parameters=True)""",
     Rule(
         code="DDP205",
         name="fastnlp-auto-param-default-switches-branch",
-        message="{code} lets fastNLP call {entry} with the batch fields whose names match its arguments, so a "
-        "batch without a '{arg}' field silently gets {arg}={default}, and then {attrs} gets no gradient and DDP "
-        "stops with 'Expected to have finished reduction'; make every training batch carry '{arg}', or {fix}",
+        message="{code}: {attrs} gets no gradient when a batch lacks '{arg}' ({entry} then gets "
+        "{arg}={default}); make every batch carry it, or {fix}",
         summary="A fastNLP Trainer that launches DDP for a model whose `train_step`/`forward` argument with a "
         "default guards a submodule (`if labels is not None: ... self.label_proj ...`).",
         why="With `model_wo_auto_param_call=False` (the default), fastNLP 1.x calls the entry point through "

@@ -51,9 +51,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP001",
         name="unused-submodule",
-        message="{attr} in {cls} is never used by {entry}, so its parameters get no gradient and DDP stops "
-        "with 'Expected to have finished reduction'; use it, delete it, freeze it with "
-        "requires_grad_(False), or {fix}",
+        message="{attr} in {cls} gets no gradient: unused in {entry}; use, delete or freeze it, or "
+        "{fix}",
         summary="Trainable state built in `__init__` that the training entry point never reaches.",
         why="DDP registers every parameter with `requires_grad=True` and waits for its gradient. A "
         "submodule or `nn.Parameter` that `forward` (or `training_step`/`train_step`) never uses gets "
@@ -92,8 +91,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP002",
         name="used-only-when-not-training",
-        message="{attr} in {cls} is used only when not training ({guard}), and DDP always trains with "
-        "self.training True, so it gets no gradient; move it out of the eval-only branch, freeze it, or {fix}",
+        message="{attr} in {cls} gets no gradient: used only in eval mode ({guard}); freeze it, or "
+        "{fix}",
         summary="A submodule used only on the eval path (`if not self.training:` or the `else` of "
         "`if self.training:`).",
         why="DDP training runs with `self.training == True` in every iteration, so a module used only "
@@ -112,8 +111,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP003",
         name="used-without-autograd",
-        message="{attr} in {cls} is used only {how}, so its parameters get no gradient under DDP; freeze "
-        "it with requires_grad_(False) if that is intended, let the gradient flow, or {fix}",
+        message="{attr} in {cls} gets no gradient: used only {how}; freeze it (requires_grad_(False)), or "
+        "{fix}",
         summary="A trainable submodule used only under `torch.no_grad()`/`torch.inference_mode()`, or "
         "whose output is only used after `.detach()`, `.item()`, `.argmax()` or `.numpy()`.",
         why="A module run without autograd, or whose output is detached, takes no part in the backward "
@@ -133,8 +132,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP004",
         name="output-never-reaches-loss",
-        message="{attr} in {cls} runs in {entry} but its output {where}, so it gets no gradient under DDP; "
-        "add it to the loss, delete it, or {fix}",
+        message="{attr} in {cls} gets no gradient: its output {where}; add it to the loss, delete it, or "
+        "{fix}",
         summary="A submodule whose output is computed but never reaches what the entry point returns "
         "(or the `loss` entry where the entry point defines the loss).",
         why="Running a module is not enough: it gets a gradient only if its output reaches the loss "
@@ -155,8 +154,7 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP101",
         name="used-only-on-some-batches",
-        message="{attr} in {cls} is used only when {guard}, which changes from batch to batch ({kind}), "
-        "so in some iterations it gets no gradient and DDP stops; {fix}",
+        message="{attr} in {cls} gets no gradient in some batches: used only if {guard}; {fix}",
         summary="A submodule used only under a condition that changes between iterations: data values, "
         "randomness (layer-drop), task or mode arguments, the process rank.",
         why="DDP needs the same parameters to get gradients in every iteration on every rank. Layer-drop, "
@@ -176,9 +174,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP102",
         name="built-always-used-under-flag",
-        message="{attr} in {cls} is built unconditionally but used only when {guard}, which defaults to "
-        "{default}; with that default it gets no gradient under DDP; build it only under the same flag, "
-        "or {fix}",
+        message="{attr} in {cls} gets no gradient by default: used only when {guard} (default {default}); "
+        "build it under that flag, or {fix}",
         summary="A submodule built in every configuration but used only when a constructor flag is on, "
         "while the flag's default is off.",
         why="With the default configuration the module is registered (DDP waits for its gradient) but "
@@ -202,8 +199,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP901",
         name="used-only-with-optional-argument",
-        message="{attr} in {cls} is used only when {guard}; if a training batch can lack that argument, "
-        "it gets no gradient under DDP; {fix}",
+        message="{attr} in {cls} gets no gradient when a batch lacks the argument: used only when {guard}; "
+        "{fix}",
         summary="(Off by default.) A submodule used only when an optional argument of the entry point is "
         "given (`if labels is not None`, `if return_aux:`).",
         why="Whether an optional argument is passed is usually the same in every training iteration, so "
@@ -226,8 +223,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP902",
         name="unused-factory-attribute",
-        message="{attr} in {cls} is built by {factory}(...) and never used by {entry}; if it owns parameters "
-        "they get no gradient under DDP; use it, delete it, freeze it, or {fix}",
+        message="{attr} in {cls} ({factory}(...)) is never used by {entry}; if it has parameters, use, "
+        "delete or freeze it, or {fix}",
         summary="(Off by default.) Like DDP001, for attributes built by a call the linter cannot classify "
         "(`build_encoder(cfg)`, `norm_layer(dim)`).",
         why="Factories usually return modules with parameters, but they also return tokenizers, metrics, "

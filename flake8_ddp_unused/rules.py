@@ -57,13 +57,13 @@ class ClassFacts:
     extra_flows: List[FlowResult] = field(default_factory=list)
 
 
+# The launch flag that tolerates unused parameters, as the user's framework spells it (messages end with it).
 FIX_TEXT = {
-    "torch": "pass find_unused_parameters=True to DistributedDataParallel",
-    "lightning": 'use Trainer(strategy="ddp_find_unused_parameters_true")',
-    "hf": "leave TrainingArguments(ddp_find_unused_parameters) unset or True",
-    "fastnlp": 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}} to the fastNLP Trainer',
-    "accelerate": "pass kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)] "
-                  "to Accelerator",
+    "torch": "set find_unused_parameters=True",
+    "lightning": 'use strategy="ddp_find_unused_parameters_true"',
+    "hf": "leave ddp_find_unused_parameters unset or True",
+    "fastnlp": 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}',
+    "accelerate": "pass DistributedDataParallelKwargs(find_unused_parameters=True)",
 }
 
 
@@ -258,10 +258,9 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
         fields["guard"] = guard.text if guard else ""
         fields["kind"] = guard.detail if guard else ""
         fields["default"] = verdict.default
-        fields["how"] = {"nograd": "under torch.no_grad()/inference_mode()",
-                         "detached": "after its output is detached (.detach(), .item(), .argmax(), a comparison)"
-                         }.get(verdict.status, "")
-        fields["where"] = ("never reaches the 'loss' entry of what it returns" if facts.flow.loss_key
+        fields["how"] = {"nograd": "without autograd",
+                         "detached": "with its output detached"}.get(verdict.status, "")
+        fields["where"] = ("never reaches the 'loss' entry" if facts.flow.loss_key
                            else f"never reaches what {entry} returns")
     else:
         return []

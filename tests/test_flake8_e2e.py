@@ -60,7 +60,7 @@ def test_code_line_and_one_based_column(tmp_path: Path) -> None:
     assert (POOLER_LINE, 9, "DDP001") in ddp(lines)
     assert status == 1
     pooler = next(line for line in lines if ":8:9: DDP001 " in line)
-    assert pooler.startswith("model.py:8:9: DDP001 self.pooler in Net is never used by forward()")
+    assert pooler.startswith("model.py:8:9: DDP001 self.pooler in Net gets no gradient: unused in forward()")
 
 
 def test_default_off_code_is_off_by_default(tmp_path: Path) -> None:

@@ -35,11 +35,22 @@ PYLSP_SETTINGS: Dict[str, Any] = {
 }
 
 
+def _path(cwd: Path) -> str:
+    """pylsp runs the `flake8` found on PATH: make it this interpreter's, which has the plugin installed
+    (a `flake8` on PATH may belong to another environment)."""
+    bin_dir = cwd / ".bin"
+    bin_dir.mkdir(exist_ok=True)
+    shim = bin_dir / "flake8"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m flake8 "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    return os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")])
+
+
 class LspClient:
     def __init__(self, cwd: Path) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "pylsp"], cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1", PATH=_path(cwd)))
         self.messages: "Queue[Dict[str, Any]]" = Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
@@ -122,7 +133,7 @@ def test_pylsp_publishes_ddp_diagnostics(tmp_path: Path) -> None:
     assert set(found) == {"DDP001", "DDP901"}, diagnostics  # only flake8 runs; extendSelect reached flake8
     pooler = found["DDP001"]
     assert pooler["source"] == "flake8"
-    assert pooler["message"].startswith("DDP001 self.pooler in Net is never used by forward()")
+    assert pooler["message"].startswith("DDP001 self.pooler in Net gets no gradient: unused in forward()")
     # LSP positions are 0-based: line 8, column 9 as flake8 prints it, is line 7, character 8 (at `self`)
     assert pooler["range"]["start"] == {"line": 7, "character": 8}
     assert pooler["range"]["end"]["line"] == 7

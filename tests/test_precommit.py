@@ -84,7 +84,7 @@ def test_hook_of_this_repository(tmp_path: Path, hook_repo: Tuple[Path, str], en
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert "flake8-ddp-unused" in output and "Failed" in output
-    assert "model.py:8:9: DDP001 self.pooler in Net is never used by forward()" in output
+    assert "model.py:8:9: DDP001 self.pooler in Net gets no gradient: unused in forward()" in output
 
     (repo / "model.py").write_text(FIXED, encoding="utf-8")
     proc = pre_commit(repo, env)
