@@ -106,7 +106,8 @@ class _Fixer(cst.CSTTransformer):
 
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
         for edit in self._edits("dict", original_node):
-            wrap = self._wrap_column(original_node.elements, f', "{edit.path[0]}": {_nested(edit.path[1:], edit.value)}')
+            added = f', "{edit.path[0]}": {_nested(edit.path[1:], edit.value)}'
+            wrap = self._wrap_column(original_node.elements, added)
             updated_node = _set_dict_path(updated_node, edit.path, edit.value, wrap) or updated_node
         return updated_node
 

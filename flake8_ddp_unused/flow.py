@@ -232,6 +232,7 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     if depth > MAX_EXPRESSION_DEPTH:
         raise Limit(f"{func.name}() nests expressions {depth} deep, limit {MAX_EXPRESSION_DEPTH}")
     last = func.end_lineno or func.lineno
+    _spend_parse_budget(module, func.name, last - first + 1)
     segment = "".join(_formfeed_free(line) for line in module.lines[first - 1:last])
     if not segment.endswith("\n"):
         segment += "\n"
@@ -248,6 +249,20 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
         raise GiveUp("method did not parse as a function")
     module.method_parse_cache[first] = node
     return node
+
+
+# libcst holds ~25 KB and spends ~0.2 ms per line it parses: the lines parsed are the memory and time budget.
+MAX_METHOD_LINES = 5000
+PARSE_BUDGET_LINES = 20000  # per file, on top of the file's own length
+
+
+def _spend_parse_budget(module: FileIndex, name: str, lines: int) -> None:
+    if lines > MAX_METHOD_LINES:
+        raise Limit(f"{name}() has {lines} lines, limit {MAX_METHOD_LINES}")
+    budget = PARSE_BUDGET_LINES + len(module.lines)
+    if module.parsed_lines + lines > budget:
+        raise Limit(f"the file's budget of {budget} re-parsed lines is spent")
+    module.parsed_lines += lines
 
 
 def _formfeed_free(line: str) -> str:

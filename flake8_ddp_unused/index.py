@@ -88,6 +88,7 @@ class FileIndex:
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
         self.module_kind_cache: Dict[str, Optional[str]] = {}  # class name -> module kind (None: no module)
         self.method_parse_cache: Dict[int, Any] = {}  # first line -> libcst FunctionDef (flow.parse_method)
+        self.parsed_lines = 0  # lines of this file parsed with libcst so far (flow's parse budget)
         self._external_classes: Dict[Tuple[int, str], Optional[ClassInfo]] = {}
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
         self._mro_cache: Dict[str, Tuple[List["ClassInfo"], bool]] = {}

@@ -202,6 +202,17 @@ def _may_export(path: str, name: str) -> bool:
     return name.encode() in data or b"import *" in data
 
 
+def _plain_submodule(package: FileIndex, name: str, settings: Optional["Settings"]) -> bool:
+    """``name`` is a submodule of the package that does not itself define ``name`` (torchvision's
+    ``models.googlenet`` is a module whose star import re-exports the function ``googlenet`` over it)."""
+    path = _module_file(os.path.dirname(package.filename), name)
+    if path is None:
+        return False
+    module = load_index(path, settings)
+    return module is not None and name not in module.classes and name not in module.functions and (
+        name not in module.aliases)
+
+
 def _exported(other: FileIndex, name: str, settings: Optional["Settings"], installed: bool,
               depth: int, visited: Optional[Set[str]] = None) -> Optional[Tuple[FileIndex, str]]:
     """Where ``name`` of module ``other`` comes from: (file, qualified name to look up there).
@@ -215,7 +226,7 @@ def _exported(other: FileIndex, name: str, settings: Optional["Settings"], insta
         return other, other.aliases[name]
     if depth > _MAX_REEXPORT_DEPTH:
         return None
-    if os.path.basename(other.filename) == "__init__.py" and _module_file(os.path.dirname(other.filename), name):
+    if os.path.basename(other.filename) == "__init__.py" and _plain_submodule(other, name, settings):
         return None  # `from . import initialization`: a submodule, not a name the star imports define
     visited = set() if visited is None else visited
     for base in other.star_imports:
