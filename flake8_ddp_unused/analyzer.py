@@ -287,8 +287,9 @@ def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<strin
     receives the skip records themselves."""
     index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
     from .launch import check_launches
-    from .project import attach
+    from .project import attach, start_file
 
+    start_file()
     attach(index, settings)  # classes imported from other files of the project
     analysis = FileAnalysis(index, settings)
     findings = analysis.run() + check_launches(analysis)

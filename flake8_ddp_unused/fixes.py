@@ -26,7 +26,7 @@ def planned_edits(source: str, filename: str = "<string>", settings: Optional[An
     """The edits the launch checks offer for ``source`` (empty when nothing is fixable)."""
     from .analyzer import FileAnalysis, Settings
     from .index import FileIndex
-    from .project import attach
+    from .project import attach, start_file
 
     settings = settings if settings is not None else Settings()
     try:
@@ -35,6 +35,7 @@ def planned_edits(source: str, filename: str = "<string>", settings: Optional[An
         return []
     lines = source_lines(source)
     index = FileIndex(tree, lines, filename, "", settings.module_bases)
+    start_file()
     attach(index, settings)
     analysis = FileAnalysis(index, settings)
     analysis.run()

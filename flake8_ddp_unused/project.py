@@ -46,6 +46,25 @@ _INSTALLED: Dict[str, Optional[str]] = {}
 _INSTALLED_FILES: Set[str] = set()
 
 
+_MAX_CACHED_LINES = 50_000  # lines of other files whose ast trees are kept between linted files (~1.3 KB a line)
+
+
+def start_file() -> None:
+    """Called before each linted file: the libcst trees of other files (the heaviest part, ~25 KB a line) and
+    the analyses built on them are dropped, so that memory does not grow over a run and each file's parse
+    budget is its own (the same findings whatever was linted before, under any --jobs); past a budget of
+    cached lines, every cached file goes."""
+    _ANALYSES.clear()
+    cached = 0
+    for _, _, index in _FILES.values():
+        if index is not None:
+            index.method_parse_cache.clear()
+            index.parsed_lines = 0
+            cached += len(index.lines)
+    if cached > _MAX_CACHED_LINES:
+        clear_cache()
+
+
 def clear_cache() -> None:
     _FILES.clear()
     _ANALYSES.clear()
