@@ -62,6 +62,10 @@ def render(rules: Optional[Sequence[Rule]] = None) -> str:
         "Every code this plugin reports. Codes marked *off* are enabled with `--extend-select CODE` "
         "(flake8 and `flake8-ddp-unused` alike). Suppress one finding with `# noqa: CODE` on the "
         "reported line. `flake8-ddp-unused explain CODE` prints a section of this page.",
+        "flake8 matches code prefixes, and `DDP` starts with pydocstyle's `D`: `extend-ignore = D` switches "
+        "every DDP code off and `extend-select = D` switches the off-by-default codes on. Name pydocstyle's "
+        "codes instead (`extend-ignore = D1,D2,D4`) or add `extend-select = DDP`; the plugin warns on stderr "
+        "when a configuration does this.",
         "| code | name | default | autofix | what it does |\n|---|---|---|---|---|\n" + "\n".join(
             f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {'on' if r.default_on else 'off'} | "
             f"{'yes' if r.fixable else 'no'} | {r.summary.replace('|', chr(92) + '|')} |"
@@ -102,13 +106,13 @@ def refresh_readme(text: str, block: str) -> str:
 
 
 def codes_table(rules: Optional[Sequence[Rule]] = None) -> str:
-    """The README's table of codes, one line each, from the registry."""
+    """The README's table of codes, one line each, from the registry (no links: a package index shows the
+    README without the repository, where a relative link leads nowhere)."""
     rows = ["| code | on by default | what it finds |", "|---|---|---|"]
     for rule in rules if rules is not None else all_rules():
         summary = rule.summary.replace("(Off by default.) ", "").replace("|", "\\|")
         default = "yes" if rule.default_on else "no"
-        rows.append(f"| [{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name}) | {default} "
-                    f"| {summary} |")
+        rows.append(f"| `{rule.code}` `{rule.name}` | {default} | {summary} |")
     return "\n".join(rows)
 
 

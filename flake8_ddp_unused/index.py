@@ -83,6 +83,9 @@ class FileIndex:
         self.functions: Dict[str, FunctionNode] = {}
         self.star_imports: List[str] = []  # `from .googlenet import *`: ".googlenet", read only on demand
         self.all_names: Optional[List[str]] = None  # a literal `__all__` list, when the file has one
+        # Imports inside functions (`from accelerate import Accelerator` in main()): consulted after the
+        # module's own names, so a script that imports its framework where it uses it resolves the same.
+        self.local_aliases: Dict[str, str] = {}
         # Other files of the project, consulted for names imported from them (set by the project).
         self.resolve_external: Optional[Callable[[str], Optional[ClassInfo]]] = None
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
@@ -93,6 +96,7 @@ class FileIndex:
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
         self._mro_cache: Dict[str, Tuple[List["ClassInfo"], bool]] = {}
         self._read_top_level()
+        self._read_nested()
 
     # ---- reading -------------------------------------------------------------------------------
     def _read_top_level(self) -> None:
@@ -120,6 +124,38 @@ class FileIndex:
                     node.targets[0].id == "__all__" and isinstance(node.value, (ast.List, ast.Tuple))):
                 self.all_names = [e.value for e in node.value.elts
                                   if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+
+    def _read_nested(self) -> None:
+        """Imports in any function, and module classes defined inside functions (a LightningModule
+        written in ``main()``): read like top-level ones where the name is not taken at module level."""
+        nested: List[ast.ClassDef] = []
+        stack: List[Tuple[ast.stmt, bool]] = [(node, False) for node in self.tree.body]
+        while stack:
+            node, inside = stack.pop()
+            if inside and isinstance(node, ast.Import):
+                for alias in node.names:
+                    name = alias.asname or alias.name.split(".")[0]
+                    self.local_aliases.setdefault(name, alias.name if alias.asname else name)
+            elif inside and isinstance(node, ast.ImportFrom):
+                base = "." * (node.level or 0) + (node.module or "")
+                sep = "" if base.endswith(".") else "."
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.local_aliases.setdefault(alias.asname or alias.name, f"{base}{sep}{alias.name}")
+            elif inside and isinstance(node, ast.ClassDef):
+                nested.append(node)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.extend((child, True) for child in node.body)
+            elif isinstance(node, ast.ClassDef):
+                stack.extend((child, inside) for child in node.body)
+            else:
+                for name in ("body", "orelse", "finalbody"):
+                    stack.extend((child, inside) for child in getattr(node, name, ()) if isinstance(child, ast.stmt))
+                for handler in getattr(node, "handlers", ()):
+                    stack.extend((child, inside) for child in handler.body)
+        for node in sorted(nested, key=lambda n: n.lineno):
+            if node.name not in self.classes and node.name not in self.aliases and node.name not in self.functions:
+                self.classes[node.name] = self._class_info(node)
 
     def _class_info(self, node: ast.ClassDef) -> ClassInfo:
         bases = [self.qualify(base) or "" for base in node.bases]
@@ -152,6 +188,8 @@ class FileIndex:
             full = self.aliases[head]
         elif head in self.classes or head in self.functions:
             full = f"{self.module_name}.{head}" if self.module_name else head
+        elif head in self.local_aliases:
+            full = self.local_aliases[head]
         else:
             full = head
         return f"{full}.{rest}" if rest else full

@@ -9,22 +9,26 @@ tree flake8 already parsed; ``fixes.py`` turns the :class:`Edit` plans into libc
 from __future__ import annotations
 
 import ast
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from . import project
+from .training import callsites
+from .training.loss import _LOSS_ENTRIES, LossRun, Source
 from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, Val, code_of
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
-from .rules import Finding
+from .rules import LIVE, UNDECIDED, Finding, judge_attribute
 
 if TYPE_CHECKING:
     from .analyzer import ClassReport, FileAnalysis
 
 Pos = Tuple[int, int]
+Origin = Tuple[str, int, int]  # file, line, column of the call that builds a model instance
 
 TORCH_DDP = {"torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel",
              "torch.nn.DistributedDataParallel"}
@@ -48,11 +52,18 @@ LIGHTNING_DDP_NAMES = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
 ACCELERATOR = {"accelerate.Accelerator", "accelerate.accelerator.Accelerator"}
 ACCELERATE_DDP_KWARGS = {"accelerate.DistributedDataParallelKwargs", "accelerate.utils.DistributedDataParallelKwargs",
                          "accelerate.utils.dataclasses.DistributedDataParallelKwargs"}
+_INIT_PROCESS_GROUP = {"torch.distributed.init_process_group", "torch.distributed.distributed_c10d.init_process_group"}
 CHECKPOINT_CALLS = {"torch.utils.checkpoint.checkpoint", "torch.utils.checkpoint.checkpoint_sequential"}
 # Methods that return the module they are called on (or a copy of the same class).
 _SAME_MODEL_METHODS = {"cuda", "cpu", "to", "train", "float", "half", "double", "bfloat16", "to_empty",
                        "requires_grad_"}
-_SAME_MODEL_FUNCTIONS = {"torch.compile", "copy.deepcopy"}
+_SAME_MODEL_FUNCTIONS = {"torch.compile", "copy.deepcopy", "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+                         "torch.nn.modules.batchnorm.SyncBatchNorm.convert_sync_batchnorm",
+                         "apex.parallel.convert_syncbn_model"}
+# Attributes that hold the same model (the module inside a DDP or torch.compile wrapper).
+_SAME_MODEL_ATTRS = {"module", "_orig_mod"}
+# Methods that return their arguments prepared, in order: `model, opt = accelerator.prepare(model, opt)`.
+_PREPARE_METHODS = {"prepare", "prepare_model"}
 
 # Cheap pre-filter: a file that mentions none of these has no launch site and no training loop.
 LAUNCH_MARKERS = ("DistributedDataParallel", "DDP", "Trainer", "TrainingArguments", "Accelerator",
@@ -113,6 +124,8 @@ class Scope:
     statements: List[ast.stmt] = field(default_factory=list)
     loads: Dict[str, List[ast.Name]] = field(default_factory=dict)
     has_backward: bool = False
+    owner: Optional[ast.ClassDef] = None  # the class of a method
+    params: Tuple[str, ...] = ()  # the function's parameters: they shadow names of the enclosing scopes
 
     def lookup(self, name: str, before: Pos) -> Optional[Tuple[Pos, ast.expr, Optional[int], "Scope"]]:
         best = None
@@ -121,7 +134,7 @@ class Scope:
                 best = (pos, value, part)
         if best is not None:
             return best[0], best[1], best[2], self
-        if self.parent is not None:
+        if self.parent is not None and name not in self.params:
             return self.parent.lookup(name, (10 ** 9, 0))
         return None
 
@@ -139,14 +152,14 @@ def build_scopes(tree: ast.Module) -> List[Scope]:
         while stack:
             node = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner = Scope(node, module if scope is module else scope)
+                inner = Scope(node, module if scope is module else scope, params=_param_names(node))
                 scopes.append(inner)
                 fill(inner, node.body)
                 continue
             if isinstance(node, ast.ClassDef):
                 for item in node.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        inner = Scope(item, module)
+                        inner = Scope(item, module, owner=node, params=_param_names(item))
                         scopes.append(inner)
                         fill(inner, item.body)
                 continue
@@ -158,7 +171,7 @@ def build_scopes(tree: ast.Module) -> List[Scope]:
                     _record_target(scope, target, node.value)
             elif isinstance(node, ast.Call):
                 scope.calls.append(node)
-                if isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                if isinstance(node.func, ast.Attribute) and node.func.attr in ("backward", "manual_backward"):
                     scope.has_backward = True
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 scope.loads.setdefault(node.id, []).append(node)
@@ -166,6 +179,24 @@ def build_scopes(tree: ast.Module) -> List[Scope]:
 
     fill(module, tree.body)
     return scopes
+
+
+def _param_names(func: FunctionNode) -> Tuple[str, ...]:
+    spec = func.args
+    names = [a.arg for a in spec.posonlyargs + spec.args + spec.kwonlyargs]
+    names += [a.arg for a in (spec.vararg, spec.kwarg) if a is not None]
+    return tuple(names)
+
+
+_SCOPES: "weakref.WeakKeyDictionary[FileIndex, List[Scope]]" = weakref.WeakKeyDictionary()
+
+
+def scopes_of(index: FileIndex) -> List[Scope]:
+    """The scopes of a file, built once per file index."""
+    found = _SCOPES.get(index)
+    if found is None:
+        found = _SCOPES[index] = build_scopes(index.tree)
+    return found
 
 
 def _record_target(scope: Scope, target: ast.expr, value: ast.expr) -> None:
@@ -251,6 +282,12 @@ class Resolver:
         self.index = analysis.index
         self.settings = analysis.settings
         self._reentrant: Dict[str, Optional[str]] = {}
+        self._others: Dict[int, "Resolver"] = {}
+        self._binding_stack: Set[Tuple[int, str]] = set()
+        self._sites: Dict[str, List[Tuple["Resolver", Scope, ast.Call]]] = {}
+        # what the project's training code leaves without gradient, per model instance (the call that built it)
+        self.training_culprits: Dict[Origin, List[Finding]] = {}
+        self.last_origin: Optional[Origin] = None
 
     def model_class(self, node: Optional[ast.expr], scope: Scope, before: Pos, depth: int = 0) -> Optional[ClassInfo]:
         if node is None or depth > 10:
@@ -258,16 +295,23 @@ class Resolver:
         if isinstance(node, ast.Name):
             found = scope.lookup(node.id, before)
             if found is None:
-                return None
+                return self._bound_class(self.bindings(node, scope, depth), depth)
             pos, value, part, where = found
             if part is not None:
-                return None
+                prepared = _prepared_argument(value, part)
+                return self.model_class(prepared, where, pos, depth + 1) if prepared is not None else None
             return self.model_class(value, where, pos, depth + 1)
+        if isinstance(node, ast.Attribute) and node.attr in _SAME_MODEL_ATTRS:
+            return self.model_class(node.value, scope, before, depth + 1)
+        if isinstance(node, ast.Attribute):
+            return self._bound_class(self.bindings(node, scope, depth), depth)
         if not isinstance(node, ast.Call):
             return None
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _SAME_MODEL_METHODS:
             return self.model_class(func.value, scope, before, depth + 1)
+        if isinstance(func, ast.Attribute) and func.attr in _PREPARE_METHODS and len(node.args) == 1:
+            return self.model_class(node.args[0], scope, before, depth + 1)  # model = accelerator.prepare(model)
         qual = self.index.qualify(func)
         if qual is None:
             return None
@@ -281,7 +325,133 @@ class Resolver:
             args, kwargs = _call_values(node, lambda e: _const(e, scope, before))
             traced = self._through_factory(self.index, qual, args, kwargs, depth)
             info = traced[0] if traced is not None else None
+        if info is not None:  # the call that builds the instance: names it across wrappers and calls
+            self.last_origin = (self.index.filename,) + _pos(node)
         return info
+
+    def model_origin(self, node: Optional[ast.expr], scope: Scope, before: Pos
+                     ) -> Tuple[Optional[ClassInfo], Optional[Origin]]:
+        """The class of a model value and the call that built this instance."""
+        self.last_origin = None
+        info = self.model_class(node, scope, before)
+        origin = self.last_origin
+        for other in self._others.values():
+            origin = origin or other.last_origin
+            other.last_origin = None
+        return info, (origin if info is not None else None)
+
+    # ---- values that come from outside the scope: parameters (call sites), self.x (the constructor) ----
+    def _bound_class(self, sites: List[Tuple["Resolver", ast.expr, Scope, Pos]], depth: int) -> Optional[ClassInfo]:
+        """The one class every call site binds (None when one of them is unknown or they differ)."""
+        found: Optional[ClassInfo] = None
+        for other, expr, where, pos in sites:
+            info = other.model_class(expr, where, pos, depth + 1)
+            if info is None or (found is not None and (info.module, info.name) != (found.module, found.name)):
+                return None
+            found = info
+        return found
+
+    def bindings(self, node: ast.expr, scope: Scope, depth: int) -> List[Tuple["Resolver", ast.expr, Scope, Pos]]:
+        """What a parameter (``def train_one_epoch(model, ...)``) or ``self.model`` is bound to, as
+        (resolver of the caller's file, argument expression, caller scope, position). Empty when some call
+        site is unknown, passes nothing, or there are none: then the value is not known."""
+        if depth > 6 or not isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return []
+        key = (id(scope), ast.dump(node) if isinstance(node, ast.Attribute) else getattr(node, "id", ""))
+        if key in self._binding_stack:
+            return []
+        self._binding_stack.add(key)
+        try:
+            return self._bindings(node, scope, depth)
+        finally:
+            self._binding_stack.discard(key)
+
+    def _bindings(self, node: ast.expr, scope: Scope, depth: int) -> List[Tuple["Resolver", ast.expr, Scope, Pos]]:
+        func: FunctionNode = scope.node  # type: ignore[assignment]
+        if isinstance(node, ast.Attribute):  # self.model: what __init__ assigns to it
+            if not (isinstance(node.value, ast.Name) and node.value.id == "self" and scope.owner is not None):
+                return []
+            init_scope = next((s for s in scopes_of(self.index) if s.owner is scope.owner
+                               and getattr(s.node, "name", "") == "__init__"), None)
+            if init_scope is None:
+                return []
+            value = _self_assignment(init_scope.node, node.attr)  # type: ignore[arg-type]
+            if value is None:
+                return []
+            return [(self, value, init_scope, _pos(value))]
+        if not isinstance(node, ast.Name) or node.id not in scope.params:
+            return []
+        param = next(a for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs + [
+            a for a in (func.args.vararg, func.args.kwarg) if a is not None] if a.arg == node.id)
+        if param.annotation is not None:
+            info = self.class_or_factory(self.index, self.index.qualify(param.annotation) or "", depth + 1)
+            if info is not None:
+                built = ast.copy_location(ast.Call(func=param.annotation, args=[], keywords=[]), param)
+                return [(self, built, scope, _pos(func))]
+        if scope.owner is not None:
+            return self._method_bindings(scope, func, node.id, depth)
+        if scope.parent is not None and scope.parent.parent is not None:
+            return []  # a nested function: its callers are not followed
+        sites: List[Tuple[Resolver, ast.expr, Scope, Pos]] = []
+        for resolver, other, call in self.call_sites(func.name):
+            arg = callsites.bound_argument(func, call, node.id, skip_self=False)
+            if arg is None:
+                return []
+            sites.append((resolver, arg, other, _pos(call)))
+        return sites
+
+    def call_sites(self, name: str) -> List[Tuple["Resolver", Scope, ast.Call]]:
+        """Calls of this file's top-level function or class ``name`` in the project (cached per resolver)."""
+        cached = self._sites.get(name)
+        if cached is not None:
+            return cached
+        found: List[Tuple[Resolver, Scope, ast.Call]] = []
+        for caller in callsites.candidate_files(self.index, name):
+            resolver = self.for_file(caller)
+            for other in scopes_of(caller):
+                for call in other.calls:
+                    if callsites.refers_to(caller, call.func, self.index, name):
+                        found.append((resolver, other, call))
+        self._sites[name] = found
+        return found
+
+    def _method_bindings(self, scope: Scope, func: FunctionNode, name: str, depth: int
+                         ) -> List[Tuple["Resolver", ast.expr, Scope, Pos]]:
+        """Parameters of ``__init__`` (the class's construction sites) and the ``model`` of an HF Trainer
+        subclass's ``compute_loss`` (the model its construction sites pass)."""
+        owner: ast.ClassDef = scope.owner  # type: ignore[assignment]
+        info = self.index.classes.get(owner.name)
+        if info is None or info.node is not owner:
+            return []
+        if func.name == "__init__":
+            init: Optional[FunctionNode] = func
+            param = name
+        elif func.name == "compute_loss" and name == "model" and any(
+                base.startswith("transformers.") or base.rsplit(".", 1)[-1].endswith("Trainer")
+                for base in info.base_names):
+            init, param = None, "model"  # transformers.Trainer(model, args, ...) holds it as self.model
+        else:
+            return []
+        sites: List[Tuple[Resolver, ast.expr, Scope, Pos]] = []
+        for resolver, other, call in self.call_sites(owner.name):
+            if init is not None:
+                arg = callsites.bound_argument(init, call, param, skip_self=True)
+            else:
+                arg = next((k.value for k in call.keywords if k.arg == "model"), None) or (
+                    call.args[0] if call.args and not isinstance(call.args[0], ast.Starred) else None)
+            if arg is None:
+                return []
+            sites.append((resolver, arg, other, _pos(call)))
+        return sites
+
+    def for_file(self, index: FileIndex) -> "Resolver":
+        if index is self.index:
+            return self
+        found = self._others.get(id(index))
+        if found is None or found.index is not index:
+            found = self._others[id(index)] = Resolver(project.analysis_for(index, self.settings))
+            found._binding_stack = self._binding_stack
+        return found
 
     def class_or_factory(self, index: FileIndex, qual: str, depth: int) -> Optional[ClassInfo]:
         info = index.local_class(qual)
@@ -312,6 +482,8 @@ class Resolver:
             if isinstance(node, ast.Return) and node.value is not None:
                 sub = Resolver.__new__(Resolver)
                 sub.analysis, sub.index, sub.settings, sub._reentrant = self.analysis, index, self.settings, {}
+                sub._others, sub._binding_stack, sub._sites = {}, self._binding_stack, {}
+                sub.training_culprits, sub.last_origin = {}, None
                 info = sub.model_class(node.value, inner, _pos(node), depth + 1)
                 if info is None:
                     return None
@@ -326,16 +498,27 @@ class Resolver:
         ``__init__`` defaults filled in). ``...`` stands for a value that is not a literal."""
         if node is None or depth > 10:
             return {}
-        if isinstance(node, ast.Name):
-            found = scope.lookup(node.id, before)
-            if found is None or found[2] is not None:
-                return {}
+        if isinstance(node, ast.Name) or (isinstance(node, ast.Attribute) and node.attr not in _SAME_MODEL_ATTRS):
+            found = scope.lookup(node.id, before) if isinstance(node, ast.Name) else None
+            if found is None:
+                sites = self.bindings(node, scope, depth)
+                if not sites:
+                    return {}
+                other, expr, where, pos = sites[0]  # several call sites: the first one's instance
+                return other.instance_args(expr, where, pos, depth + 1)
+            if found[2] is not None:
+                prepared = _prepared_argument(found[1], found[2])
+                return self.instance_args(prepared, found[3], found[0], depth + 1) if prepared is not None else {}
             return self.instance_args(found[1], found[3], found[0], depth + 1)
+        if isinstance(node, ast.Attribute):
+            return self.instance_args(node.value, scope, before, depth + 1)
         if not isinstance(node, ast.Call):
             return {}
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _SAME_MODEL_METHODS:
             return self.instance_args(func.value, scope, before, depth + 1)
+        if isinstance(func, ast.Attribute) and func.attr in _PREPARE_METHODS and len(node.args) == 1:
+            return self.instance_args(node.args[0], scope, before, depth + 1)
         qual = self.index.qualify(func)
         if qual is None:
             return {}
@@ -417,7 +600,8 @@ class Resolver:
         flow = _InstanceFlow(ev.info.module, ev.info, mro, init, complete, flags).run(facts.entry)
         return None if flow.silent else (flow, init)
 
-    def evidence(self, info: Optional[ClassInfo], ctor: Optional[Dict[str, object]] = None) -> Optional[Evidence]:
+    def evidence(self, info: Optional[ClassInfo], ctor: Optional[Dict[str, object]] = None,
+                 origin: Optional[Origin] = None) -> Optional[Evidence]:
         if info is None:
             return None
         if info.module is self.index:
@@ -431,7 +615,29 @@ class Resolver:
         culprits = [f for f in report.culprits if not f.code.startswith("DDP9")]
         if project.is_installed_file(info.module.filename):
             culprits = _instance_culprits(culprits, report.facts.init, ctor or {})
+        elif ctor and culprits:  # `Net(use_aux=True)`: judged again with the flags this instance sets
+            culprits = self._instance_judged(Evidence(info, report, culprits, None), ctor)
+        named = {f.attr for f in culprits}
+        culprits += [f for f in self.training_culprits.get(origin, []) if origin is not None and f.attr not in named
+                     and f.cls == info.name]
         return Evidence(info, report, culprits, self.reentrant_checkpoint(info, report))
+
+    def _instance_judged(self, ev: Evidence, ctor: Dict[str, object]) -> List[Finding]:
+        """The class's own culprits that stay culprits under this instance's constructor flags."""
+        instance = self.instance_flow(ev, ctor)
+        if instance is None:
+            return ev.culprits
+        flow, init = instance
+        facts = replace(ev.report.facts, flow=flow, init=init)  # type: ignore[arg-type]
+        kept = []
+        for finding in ev.culprits:
+            attr = init.attrs.get(finding.attr_name) if finding.attr == f"self.{finding.attr_name}" else None
+            if attr is not None:
+                verdict = judge_attribute(attr, [u for u in flow.uses if u.attr == attr.name], facts)
+                if verdict.status in (LIVE, UNDECIDED):
+                    continue
+            kept.append(finding)
+        return kept
 
     def reentrant_checkpoint(self, info: ClassInfo, report: "ClassReport", depth: int = 0) -> Optional[str]:
         """A reentrant activation checkpoint in the model: ``checkpoint(...)`` without use_reentrant=False,
@@ -463,6 +669,55 @@ class Resolver:
                         break
         self._reentrant[key] = found
         return found
+
+
+def _prepared_argument(value: ast.expr, part: int) -> Optional[ast.expr]:
+    """``model, opt = accelerator.prepare(model, opt)``: the argument at the position of ``part``."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _PREPARE_METHODS:
+        if part < len(value.args) and not any(isinstance(a, ast.Starred) for a in value.args[:part + 1]):
+            return value.args[part]
+    return None
+
+
+def _self_assignment(init: FunctionNode, attr: str) -> Optional[ast.expr]:
+    """The one value ``__init__`` assigns to ``self.<attr>`` (None when there are several or none)."""
+    found: List[ast.expr] = []
+    for node in ast.walk(init):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == attr and isinstance(
+                        target.value, ast.Name) and target.value.id == "self":
+                    found.append(node.value)
+    return found[0] if len(found) == 1 else None
+
+
+def _passes(func: FunctionNode, call: ast.Call, name: str) -> Optional[str]:
+    """How a model call passes the optional argument ``name``: "given", "missing", the expression when it
+    may be None per batch (``batch.get("labels")``), or None when unknown (``model(**batch)``)."""
+    if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    arg = callsites.bound_argument(func, call, name, skip_self=True)
+    if arg is None:
+        return "missing"
+    if isinstance(arg, ast.Constant) and arg.value is None:
+        return "missing"
+    if isinstance(arg, ast.Call) and (
+            (isinstance(arg.func, ast.Attribute) and arg.func.attr == "get" and len(arg.args) == 1)
+            or (isinstance(arg.func, ast.Name) and arg.func.id == "getattr" and len(arg.args) == 3)):
+        return ast.unparse(arg)
+    return "given"
+
+
+_FIXES_BY_FRAMEWORK = {
+    "fastnlp": 'torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}} to the fastNLP Trainer',
+    "accelerate": "kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)] to Accelerator",
+    "lightning": 'strategy="ddp_find_unused_parameters_true" to the Lightning Trainer',
+}
+
+
+def _fix_text(framework: str) -> str:
+    return _FIXES_BY_FRAMEWORK.get(framework, "find_unused_parameters=True to DistributedDataParallel")
 
 
 def _find_reentrant(index: FileIndex, scope: ast.AST) -> Optional[str]:
@@ -517,9 +772,14 @@ class LaunchChecker:
         self.rules = rules_by_code()
         self.hits: Dict[Tuple[int, int, str], LaunchHit] = {}
         self.ddp_calls = TORCH_DDP | DETECTRON2_DDP | set(analysis.settings.trainer_calls)
+        self.scopes: List[Scope] = []
+        self._own_calls: Set[int] = set()
+        self.skipped: List[Tuple[int, str, str]] = []  # launch sites whose model is unknown: line, subject, why
 
     def run(self) -> List[LaunchHit]:
-        scopes = build_scopes(self.index.tree)
+        scopes = self.scopes = scopes_of(self.index)
+        self._own_calls = {id(c) for s in scopes for c in s.calls}
+        self.training_code()
         for scope in scopes:
             for call in scope.calls:
                 qual = self.index.qualify(call.func)
@@ -531,7 +791,7 @@ class LaunchChecker:
                     self.fastnlp(call, scope)
                 elif qual in FASTNLP_DIST_TRAINER:
                     self.fastnlp_dist(call, scope)
-                elif qual in HF_TRAINER:
+                elif qual in HF_TRAINER or self._hf_trainer_subclass(qual):
                     self.hf(call, scope)
                 elif qual in LIGHTNING_TRAINER:
                     self.lightning(call, scope)
@@ -541,6 +801,48 @@ class LaunchChecker:
                 self.dropped_outputs(scope)
         self.mmengine_config(scopes[0])
         return sorted(self.hits.values(), key=lambda h: (h.finding.line, h.finding.col, h.finding.code))
+
+    def _hf_trainer_subclass(self, qual: str) -> bool:
+        """A project class derived from transformers' Trainer (``class MyTrainer(Trainer)``)."""
+        info = self.index.local_class(qual)
+        if info is None:
+            return False
+        return any(base in HF_TRAINER for owner in info.module.mro(info)[0] for base in owner.base_names)
+
+    def _evidence(self, where: Tuple[Optional[ast.expr], Scope, Pos], launch: Optional[ast.AST] = None
+                  ) -> Optional[Evidence]:
+        info, origin = self.resolver.model_origin(*where)
+        if info is None and launch is not None:
+            self.unresolved(launch, *where)
+        ctor = self.resolver.instance_args(*where) if info is not None else None
+        return self.resolver.evidence(info, ctor, origin)
+
+    def unresolved(self, launch: ast.AST, model: Optional[ast.expr], scope: Scope, before: Pos) -> None:
+        """A launch site seen whose model could not be resolved: silent, but listed (``--verbose``, JSON)."""
+        if model is None:
+            return
+        node, seen = model, 0
+        while isinstance(node, ast.Name) and seen < 8:  # the value as last assigned: what could not be read
+            found = scope.lookup(node.id, before)
+            if found is None:
+                break
+            before, node, scope = found[0], found[1], found[3]
+            seen += 1
+        while isinstance(node, ast.Call) and node.args and (
+                self.index.qualify(node.func) in TORCH_DDP | _SAME_MODEL_FUNCTIONS or (
+                isinstance(node.func, ast.Attribute) and node.func.attr in _SAME_MODEL_METHODS | _PREPARE_METHODS)):
+            node = node.args[0] if not (isinstance(node.func, ast.Attribute) and node.func.attr in
+                                        _SAME_MODEL_METHODS) else node.func.value
+        text = _short(node)
+        if isinstance(node, ast.Name) and isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                node.id in scope.params):
+            reason = f"its model is the parameter {text} of {scope.node.name}(), whose callers do not decide it"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Subscript):
+            reason = f"its model is chosen at run time ({_short(node.func)})"
+        else:
+            reason = f"its model ({text}) is not a module class the linter can read"
+        line, _ = _pos(launch)
+        self.skipped.append((line, f"launch site {_short(launch)}", reason))
 
     # ---- reporting ----
     def add(self, rule: str, node: ast.AST, edits: Sequence[Edit] = (), **fields: str) -> None:
@@ -569,10 +871,11 @@ class LaunchChecker:
     def torch_ddp(self, call: ast.Call, scope: Scope, qual: str) -> None:
         args = call_arguments(call, scope, ("module",))
         model = args.get("module") or args.get("model")
-        info = self.resolver.model_class(model, scope, _pos(call))
-        ctor = self.resolver.instance_args(model, scope, _pos(call)) if info is not None and (
-            project.is_installed_file(info.module.filename)) else None
-        ev = self.resolver.evidence(info, ctor)
+        info, origin = self.resolver.model_origin(model, scope, _pos(call))
+        if info is None:
+            self.unresolved(call, model, scope, _pos(call))
+        ctor = self.resolver.instance_args(model, scope, _pos(call)) if info is not None else None
+        ev = self.resolver.evidence(info, ctor, origin)
         if ev is None or not ev.culprits or "**" in args:
             return
         flag = _const(args.get("find_unused_parameters"), scope, _pos(call))
@@ -597,7 +900,9 @@ class LaunchChecker:
             return
         if not _fastnlp_ddp_device(args.get("device"), scope, before):
             return
-        ev = self.resolver.evidence(self.resolver.model_class(args.get("model"), scope, before))
+        if self.fastnlp_prewrapped(call, args.get("model"), scope):
+            return  # the wrapper decides what happens, not the flags below
+        ev = self._evidence((args.get("model"), scope, before), call)
         if ev is None:
             return
         flag, edits = _fastnlp_flag(call, args, scope)
@@ -625,10 +930,36 @@ class LaunchChecker:
             self.add("DDP205", call, edits, **{**fields, "attrs": f"{finding.attr} in {ev.info.name}"},
                      entry=f"{ev.info.name}.{ev.report.facts.entry}", arg=name, default=default, fix=fix)
 
+    def fastnlp_prewrapped(self, call: ast.Call, model: Optional[ast.expr], scope: Scope) -> bool:
+        """The seed's recipe: ``model = DistributedDataParallel(model, ...)`` handed to the fastNLP Trainer
+        (DDP206). True when the model is such a wrapper (reported or not)."""
+        wrapper = _follow(model, scope, _pos(call)) if model is not None else None
+        if not (isinstance(wrapper, ast.Call) and self.index.qualify(wrapper.func) in TORCH_DDP):
+            return False
+        inner = self.resolver.model_class(wrapper.args[0] if wrapper.args else None, scope, _pos(wrapper))
+        has_train_step = inner is not None and any(
+            "train_step" in owner.methods for owner in inner.module.mro(inner)[0])
+        has_forward = inner is not None and any("forward" in owner.methods for owner in inner.module.mro(inner)[0])
+        initialised = any(self.index.qualify(c.func) in _INIT_PROCESS_GROUP for s in self.scopes for c in s.calls)
+        if initialised and not has_train_step:
+            return True  # under torchrun with its own process group: fastNLP calls forward, as the user wants
+        if not initialised:
+            outcome = ("under python it fails at once (no process group yet); under torchrun fastNLP calls "
+                       "forward, not train_step")
+        elif has_forward:
+            outcome = (f"fastNLP calls {inner.name}.forward, not {inner.name}.train_step "  # type: ignore
+                       "(only a logged warning)")
+        else:
+            outcome = (f"fastNLP calls forward, not train_step, and {inner.name} has no forward, so "  # type: ignore
+                       "training fails")
+        self.add("DDP206", call, (), code=_short(call), wrapper=_short(wrapper), outcome=outcome,
+                 cls=inner.name if inner is not None else "")
+        return True
+
     def fastnlp_dist(self, call: ast.Call, scope: Scope) -> None:
         before = _pos(call)
         args = call_arguments(call, scope, ("train_data", "model"))
-        ev = self.resolver.evidence(self.resolver.model_class(args.get("model"), scope, before))
+        ev = self._evidence((args.get("model"), scope, before), call)
         if ev is None or not ev.culprits or "**" in args:
             return
         flag = _const(args.get("find_unused_parameters"), scope, before)
@@ -648,7 +979,7 @@ class LaunchChecker:
         targs = call_arguments(training_args, scope, ("output_dir",))
         if "**" in targs:
             return
-        ev = self.resolver.evidence(self.resolver.model_class(args.get("model"), scope, before))
+        ev = self._evidence((args.get("model"), scope, before), training_args)
         if ev is None or not ev.culprits:
             return
         flag = _const(targs.get("ddp_find_unused_parameters"), scope, _pos(training_args))
@@ -688,7 +1019,7 @@ class LaunchChecker:
         if flag is ...:
             return
         model = self._fit_model(call, scope)
-        ev = self.resolver.evidence(self.resolver.model_class(model, scope, (10 ** 9, 0)))
+        ev = self._evidence((model, scope, (10 ** 9, 0)), call)
         if ev is None or not ev.culprits:
             return
         if self._tolerant(flag, ev, call, "find_unused_parameters=True"):
@@ -717,16 +1048,20 @@ class LaunchChecker:
         names = {name for name, entries in scope.assigns.items()
                  if any(value is call and part is None for _, value, part in entries)}
         ev = None
+        prepared: Optional[ast.Call] = None
         for other in scope.calls:
             func = other.func
             if (isinstance(func, ast.Attribute) and func.attr in ("prepare", "prepare_model")
                     and isinstance(func.value, ast.Name) and func.value.id in names):
+                prepared = other
                 for arg in other.args:
-                    ev = self.resolver.evidence(self.resolver.model_class(arg, scope, _pos(other)))
+                    ev = self._evidence((arg, scope, _pos(other)))
                     if ev is not None:
                         break
             if ev is not None:
                 break
+        if ev is None and prepared is not None:
+            self.unresolved(call, prepared.args[0] if prepared.args else None, scope, _pos(prepared))
         if ev is None or not ev.culprits:
             return
         flag, edits = self._accelerate_flag(call, args.get("kwargs_handlers"), scope)
@@ -858,10 +1193,16 @@ class LaunchChecker:
         dropped = [k for k in parts if k not in kept]
         if not dropped or not kept:
             return
+        self._report_parts(ev, call, flow, init, ctor, parts, kept, dropped, "DDP203")
+
+    def _part_attrs(self, ev: Evidence, flow: FlowResult, init: InitFacts, parts: Dict[object, Val],
+                    kept: Set[object], targets: Sequence[object]) -> List[str]:
+        """Attributes whose only outputs are the ``targets`` parts of what the model returns."""
+        returned = flow.returned
         # taint on the whole value beyond its parts (join() also copies every part's taint up there)
         whole = {uid for uid, _ in returned.taint} - _ids(iter(parts.values()))
         kept_ids = _ids(parts[k] for k in kept) | whole
-        dropped_ids = _ids(parts[k] for k in dropped)
+        dropped_ids = _ids(parts[k] for k in targets)
         facts = ev.report.facts
         attrs: List[str] = []
         uses_by_attr: Dict[str, List[int]] = {}
@@ -880,20 +1221,130 @@ class LaunchChecker:
                 continue
             if any(i in dropped_ids for i in ids):
                 attrs.append(f"self.{attr_name}")
+        return sorted(attrs)
+
+    def _report_parts(self, ev: Evidence, call: ast.Call, flow: FlowResult, init: InitFacts,
+                      ctor: Optional[Dict[str, object]], parts: Dict[object, Val], kept: Set[object],
+                      targets: Sequence[object], code: str, guard: str = "", report: bool = True,
+                      origin: Optional[Origin] = None) -> None:
+        attrs = self._part_attrs(ev, flow, init, parts, kept, targets)
         if not attrs:
+            return
+        returned = flow.returned
+        facts = ev.report.facts
+        found = self.resolver.training_culprits.setdefault(origin, []) if origin else []
+        for attr in attrs:
+            if all(f.attr != attr for f in found):
+                found.append(Finding(code, call.lineno, call.col_offset, "", ev.info.name, attr, attr[len("self."):]))
+        if not report:
             return
         fields = [k for k, _ in returned.keys or ()] if returned.items is not None and returned.keys else []
         shown = ", ".join(_part_text(k) + (f" ({fields[k]})" if isinstance(k, int) and k < len(fields) else "")
-                          for k in dropped)
-        names = f"{', '.join(sorted(attrs))} in {ev.info.name}"
+                          for k in targets)
+        names = f"{', '.join(attrs)} in {ev.info.name}"
         switches = sorted({f"{key}={ctor[key]!r}" for key in (init.attrs[a[len('self.'):]].built_under
                                                               for a in attrs) if key and ctor and key in ctor
                            and isinstance(ctor[key], bool)})
         if switches:  # the constructor flag that builds them: the other way out
             names += (f" (built because of {', '.join(switches)}: build the model without them, e.g. "
                       f"{switches[0].replace('True', 'False')}, if they are not trained)")
-        self.add("DDP203", call, (), code=_short(call), attrs=names,
-                 cls=ev.info.name, parts=shown, entry=f"{ev.info.name}.{facts.entry}")
+        self.add(code, call, (), code=_short(call), attrs=names, cls=ev.info.name, parts=shown,
+                 entry=f"{ev.info.name}.{facts.entry}", guard=guard, fix=_fix_text(self.analysis.framework))
+
+    # ---- loss code across functions and files (DDP203, DDP207, DDP208) ----
+    def training_code(self) -> None:
+        """Run the loss interpreter from every training entry of this file (reported), and from the
+        scopes that launch DDP (evidence for the launch only)."""
+        launches = (self.ddp_calls | FASTNLP_TRAINER | FASTNLP_DIST_TRAINER | HF_TRAINER | LIGHTNING_TRAINER
+                    | ACCELERATOR)
+        for scope in self.scopes:
+            func = scope.node
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            entry = scope.has_backward or (scope.owner is not None and func.name in _LOSS_ENTRIES)
+            launch = not entry and any(self.index.qualify(c.func) in launches for c in scope.calls)
+            if not (entry or launch):
+                continue
+            run = LossRun(self.resolver)
+            run.run_entry(scope)
+            if run.has_root:
+                self.judge_run(run, report=entry)
+
+    def judge_run(self, run: LossRun, report: bool) -> None:
+        per_class: Dict[Tuple[str, str], List[Source]] = {}
+        for source in run.sources:
+            ref = source.ref
+            ctor = ref.resolver.instance_args(ref.node, ref.scope, ref.before)
+            ev = ref.resolver.evidence(ref.info, ctor)
+            if ev is None or ev.report.facts is None or ev.report.facts.flow.silent:
+                continue
+            here = report and source.anchor is not None and id(source.anchor) in self._own_calls
+            always, some, whole = run.reached(source)
+            if not (always or some):
+                continue  # its output does not reach the loss at all (evaluation, logging)
+            per_class.setdefault((ref.info.module.filename, ref.info.name, ref.origin), []).append(source)
+            if whole:
+                continue
+            instance = ref.resolver.instance_flow(ev, ctor) if ctor else None
+            flow, init = instance or (ev.report.facts.flow, ev.report.facts.init)
+            returned = flow.returned
+            keys = set(always) | set(some)
+            if returned.items is not None and all(isinstance(k, int) for k in keys):
+                size = len(returned.items)
+                parts: Dict[object, Val] = dict(enumerate(returned.items))
+                always = {k % size for k in always if isinstance(k, int) and -size <= k < size}
+                some = {k % size: g for k, g in some.items() if isinstance(k, int) and -size <= k < size}
+            elif returned.keys is not None and all(isinstance(k, str) for k in keys):
+                parts = dict(returned.keys)
+            else:
+                continue
+            dropped = [k for k in parts if k not in always and k not in some]
+            if dropped:
+                self._report_parts(ev, source.anchor, flow, init, ctor, parts, set(always) | set(some), dropped,
+                                   "DDP203", report=here, origin=ref.origin)
+            for guard in sorted(set(some.values())):
+                targets = [k for k, g in some.items() if g == guard]
+                self._report_parts(ev, source.anchor, flow, init, ctor, parts, set(always), targets, "DDP207",
+                                   guard=guard, report=here, origin=ref.origin)
+        for sources in per_class.values():
+            self.judge_optional(sources, report)
+
+    def judge_optional(self, sources: List[Source], report: bool) -> None:  # noqa: C901
+        """DDP208: a submodule used only when an optional argument is given, and the training code does not
+        pass it on every batch (``batch.get("labels")``, some calls without it)."""
+        ref = sources[0].ref
+        ev = ref.resolver.evidence(ref.info)
+        if ev is None:
+            return
+        for finding in ev.report.findings:
+            if finding.code != "DDP901":
+                continue
+            argument = _guarding_argument(ev, finding)
+            if argument is None:
+                continue
+            name = argument[0]
+            func = next((o.methods[ev.report.facts.entry] for o in ref.info.module.mro(ref.info)[0]
+                         if ev.report.facts.entry in o.methods), None)
+            if func is None:
+                continue
+            passed = [_passes(func, s.call, name) for s in sources]
+            if any(p is None for p in passed) or all(p == "given" for p in passed):
+                continue
+            for source, how in zip(sources, passed):
+                if how == "given":
+                    continue
+                found = self.resolver.training_culprits.setdefault(ref.origin, []) if ref.origin else []
+                if all(f.attr != finding.attr for f in found):
+                    found.append(replace(finding, code="DDP208"))
+                if not (report and id(source.anchor) in self._own_calls):
+                    continue
+                if how == "missing":
+                    text = f"omits {name}" + (" (other training calls pass it)" if "given" in passed else "")
+                else:
+                    text = f"passes {name}={how}, None in batches without it"
+                self.add("DDP208", source.anchor, (), code=_short(source.call), how=text,
+                         attrs=f"{finding.attr} in {ev.info.name}", arg=name,
+                         cls=ev.info.name, fix=_fix_text(self.analysis.framework))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -98,9 +98,10 @@ trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=d
         name="training-code-drops-model-output",
         message="{code} drops {parts} of {entry}'s output, so {attrs} gets no gradient; add it to the "
         "loss, or pass find_unused_parameters=True",
-        summary="Training code (a scope that calls `.backward()`) that keeps only some outputs of the model: "
-        "`logits, aux = model(x)` with `aux` never read, `out = model(x)` with only `out[0]` or `out.logits` "
-        "read, while the model's other outputs come from submodules that feed nothing else.",
+        summary="Training code (a function that backpropagates or returns the loss to a trainer, with the loss "
+        "functions and criterion modules it calls, in any file of the project) that keeps only some outputs of "
+        "the model in the loss: `logits, aux = model(x)` with `aux` never in the loss, `out[0]` only, a loss "
+        "term computed but never added, while those outputs come from submodules that feed nothing else.",
         why="A model may use every submodule in `forward` and still leave some without gradient: the ones "
         "that feed only outputs the training loop throws away. DDP cannot see that: those parameters take "
         "part in the forward graph but receive no gradient. Measured with torch 2.13 (gloo, 2 processes): "
@@ -113,9 +114,10 @@ loss.backward()""",
         use_instead="""logits, aux = model(x)
 loss = F.cross_entropy(logits, y) + 0.4 * F.cross_entropy(aux, y)
 loss.backward()""",
-        known_limits="The model must be called by a name assigned from a resolvable model in the same scope "
-        "(`out = model(x)`), and the scope must call `.backward()`. An output passed whole to another call, "
-        "or read in any other way, counts as used.",
+        known_limits="The model must resolve to a class: built in the scope, passed as a parameter whose every "
+        "call site in the project builds the same class, or held as `self.model` by a trainer class. An output "
+        "passed whole to code the linter cannot read counts as used, and so does anything handed to a function "
+        "that stores into its arguments.",
         options=_RESOLUTION_OPTIONS,
     ),
     Rule(
@@ -167,6 +169,89 @@ Trainer(model=Net(), driver="torch", device=[0, 1], ...)  # DDP205 when batches 
         "`model_wo_auto_param_call=True`.",
         fix_safety="Safe: adds the `ddp_kwargs` flag.",
         fixable=True,
+        options=_RESOLUTION_OPTIONS,
+    ),
+    Rule(
+        code="DDP206",
+        name="fastnlp-trainer-gets-ddp-wrapped-model",
+        message="{code} gets a model already wrapped in {wrapper}: {outcome}; pass the plain model and "
+        "torch_kwargs={{\"ddp_kwargs\": {{\"find_unused_parameters\": True}}}}",
+        summary="A fastNLP Trainer that starts DDP with a model already wrapped in `DistributedDataParallel` by the "
+        "script (the recipe `model = DistributedDataParallel(model, find_unused_parameters=True)` plus "
+        "`model_wo_auto_param_call=True`).",
+        why="fastNLP 1.x wraps the model itself (`TorchDDPDriver.configure_ddp`) and calls `train_step` through "
+        "its own wrapper. A model wrapped by the script behaves differently, read off fastNLP 1.0.1: started "
+        "with plain `python`, the script's `DistributedDataParallel(...)` call raises at once because no "
+        "default process group exists yet (fastNLP starts the processes later, inside the Trainer); started "
+        "with `torchrun` after the script's own `init_process_group`, `TorchDDPDriver` accepts the wrapper "
+        "(`outside_ddp`) and `get_model_call_fn` calls the wrapper's `forward` instead of `train_step`, with "
+        "only a logged warning, so a model with only `train_step` fails and one with both trains `forward`. "
+        "`model_wo_auto_param_call=True` changes neither. The plain model with the `ddp_kwargs` flag keeps "
+        "`train_step` and tolerates unused parameters.",
+        example="""model = DistributedDataParallel(Net(), find_unused_parameters=True)
+Trainer(model=model, driver="torch", device=[0, 1], model_wo_auto_param_call=True, ...)  # DDP206""",
+        use_instead="""Trainer(model=Net(), driver="torch", device=[0, 1],
+        torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}, ...)""",
+        known_limits="Reported when the script never calls `init_process_group` (the wrapper cannot be built), or "
+        "when the wrapped model's class defines `train_step` (fastNLP would skip it). A script that initialises "
+        "the process group and wraps a model with only `forward` trains as intended and is not reported.",
+        options=_RESOLUTION_OPTIONS,
+    ),
+    Rule(
+        code="DDP207",
+        name="training-code-uses-output-on-some-batches",
+        message="{code}: {parts} of {entry}'s output reaches the loss only if {guard}, so {attrs} gets no "
+        "gradient in other batches; add it to the loss on every batch (times 0 when it does not apply), or "
+        "pass {fix}",
+        summary="Training code (a loss function, `compute_loss`, a criterion module, the loop itself) that adds "
+        "an output of the model to the loss only under a condition decided by the data, the step or the task: "
+        "`if num_pos > 0: loss_box = ... else: loss_box = torch.tensor(0.)`, `if step % k == 0`.",
+        why="On a batch where the condition is false the output's submodules take part in the forward graph "
+        "but receive no gradient, and the next iteration raises `RuntimeError: " + REDUCTION_ERROR + "`. "
+        "Detectors whose box loss is skipped on batches without positives crash this way on the first "
+        "such batch, often hours into training. A zero-weighted term (`loss_box = pred_boxes.sum() * 0`) keeps "
+        "the graph the same on every batch. The model, its outputs and the loss are followed through "
+        "assignments, the usual wrappers, function parameters (call sites of the project), project loss "
+        "functions and criterion modules. Conditions on the data (values derived from the batch or the "
+        "model's outputs) and on the loop's step count; conditions on configuration (`args.aux_loss`) are not "
+        "reported.",
+        example="""out = model(x)
+if num_pos > 0:
+    loss_box = F.l1_loss(out["boxes"][pos], target[pos])  # DDP207 on `out = model(x)`
+else:
+    loss_box = torch.tensor(0.0)
+loss = F.cross_entropy(out["logits"], y) + loss_box""",
+        use_instead="""out = model(x)
+loss_box = F.l1_loss(out["boxes"][pos], target[pos]) if num_pos > 0 else out["boxes"].sum() * 0
+loss = F.cross_entropy(out["logits"], y) + loss_box""",
+        known_limits="Reported on the line that calls the model. A part used whole by unknown code counts as "
+        "used on every batch.",
+        options=_RESOLUTION_OPTIONS,
+    ),
+    Rule(
+        code="DDP208",
+        name="optional-argument-decided-per-batch",
+        message="{code} {how}, so {attrs} (used only with {arg}) gets no gradient in those batches; pass {arg} "
+        "on every training batch, or pass {fix}",
+        summary="The project's training code calls the model without an optional argument on some batches "
+        "(`labels=batch.get(\"labels\")`, a call under a data-dependent condition, or some call sites "
+        "omitting it) while a submodule is used only when that argument is given (DDP901's pattern).",
+        why="`if labels is not None: ... self.label_proj ...` is harmless when every training batch passes "
+        "`labels`, and crashes DDP when some do not. DDP901 (off by default) flags the model side because the "
+        "model alone cannot tell; the training code can: `batch.get(\"labels\")` is None on batches that lack "
+        "the field, and a call site that omits the argument leaves the submodule without gradient in those "
+        "iterations. When every training call passes the argument, nothing is reported.",
+        example="""class Net(nn.Module):
+    def forward(self, x, labels=None):
+        out = self.body(x)
+        if labels is not None:
+            out = out + self.label_proj(labels)
+        return out
+
+loss = model(batch["x"], labels=batch.get("labels")).sum()  # DDP208""",
+        use_instead="""loss = model(batch["x"], labels=batch["labels"]).sum()""",
+        known_limits="Only training code (a scope that backpropagates, returns or hands over the loss) is "
+        "considered; `model(**batch)` is not judged.",
         options=_RESOLUTION_OPTIONS,
     ),
 )

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import multiprocessing
+import sys
 from typing import Any, ClassVar, Iterator, List, Sequence, Tuple
 
 from . import __version__
@@ -49,12 +51,26 @@ class DDPChecker:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        cls.settings = Settings(
-            entry_points=tuple(_names(getattr(options, "ddp_entry_points", ()))),
-            module_bases=tuple(_names(getattr(options, "ddp_module_bases", ()))),
-            trainer_calls=tuple(_names(getattr(options, "ddp_trainer_calls", ()))),
-        )
+        from .config import name_errors, prefix_warnings
+
+        warnings: List[str] = []
+        values = {}
+        for key in ("ddp-entry-points", "ddp-module-bases", "ddp-trainer-calls"):
+            names = _names(getattr(options, key.replace("-", "_"), ()))
+            bad = name_errors(key, names)
+            warnings += [f"{message}; ignored" for message in bad]
+            values[key] = tuple(n for n in names if not name_errors(key, [n]))
+        cls.settings = Settings(entry_points=values["ddp-entry-points"], module_bases=values["ddp-module-bases"],
+                                trainer_calls=values["ddp-trainer-calls"])
         cls.enabled = _any_code_selected(options)
+        try:
+            warnings += prefix_warnings(options.select, options.ignore, options.extend_select or (),
+                                        options.extend_ignore or ())
+        except Exception:  # noqa: BLE001 - an unexpected flake8 version: no warning rather than a crash
+            pass
+        if warnings and multiprocessing.parent_process() is None:  # once, not in each --jobs worker
+            for message in warnings:
+                print(f"flake8-ddp-unused: warning: {message}", file=sys.stderr)
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         if not self.enabled:

@@ -40,7 +40,7 @@ def test_json_format(tmp_path: Path) -> None:
     assert status == 1
     assert [(i["line"], i["column"], i["code"], i["name"]) for i in items] == [
         (8, 9, "DDP001", "unused-submodule"), (9, 9, "DDP901", "used-only-with-optional-argument")]
-    assert set(items[0]) == {"path", "line", "column", "code", "message", "fixable", "name"}
+    assert set(items[0]) == {"path", "line", "column", "code", "message", "fixable", "name", "cell"}
 
 
 def test_json_format_empty_is_an_empty_array(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ ddp-module-bases = mylib.base.BaseModel
 ddp-entry-points = compute_loss, shared_step
 ddp-trainer-calls = mylib.launch.wrap_ddp
 extend-select = DDP901
+per-file-ignores = legacy/*.py:DDP001
 """
 
 
@@ -198,19 +199,24 @@ def test_broken_pyproject_is_a_usage_error(tmp_path: Path) -> None:
 # --- select/ignore semantics -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("code, select, ignore, extend_select, extend_ignore, on", [
-    ("DDP001", None, (), (), (), True),
-    ("DDP901", None, (), (), (), False),
-    ("DDP901", None, (), ("DDP901",), (), True),
-    ("DDP901", None, (), ("DDP9",), (), True),
-    ("DDP901", ("DDP",), (), (), (), True),  # as flake8: an explicit select of the prefix turns it on
-    ("DDP001", ("DDP1",), (), (), (), False),
-    ("DDP001", ("E", "W"), (), (), (), False),
+    ("DDP001", None, None, (), (), True),
+    ("DDP901", None, None, (), (), False),
+    ("DDP901", None, None, ("DDP901",), (), True),
+    ("DDP901", None, None, ("DDP9",), (), True),
+    ("DDP901", ("DDP",), None, (), (), True),  # as flake8: an explicit select of the prefix turns it on
+    ("DDP001", ("DDP1",), None, (), (), False),
+    ("DDP001", ("E", "W"), None, (), (), False),
     ("DDP001", None, ("DDP",), (), (), False),
     ("DDP001", ("DDP001",), ("DDP",), (), (), True),  # longest prefix wins
     ("DDP001", ("DDP",), ("DDP001",), (), (), False),
     ("DDP001", ("DDP00",), ("DDP00",), (), (), False),  # a tie: ignored, as in flake8
-    ("DDP901", None, ("E501",), (), (), False),  # unlike flake8, `ignore` keeps opt-in codes off
-    ("DDP101", None, (), (), ("DDP1",), False),
+    ("DDP901", None, ("E501",), (), (), True),  # as flake8: `ignore` replaces the default ignore list
+    ("DDP901", None, None, (), ("E501",), False),  # `extend-ignore` keeps it
+    ("DDP001", None, ("D",), (), (), False),  # pydocstyle's D swallows DDP
+    ("DDP001", None, None, (), ("D",), False),
+    ("DDP001", None, None, ("DDP",), ("D",), True),  # both explicit: the longer prefix wins
+    ("DDP901", None, None, ("D",), (), True),
+    ("DDP101", None, None, (), ("DDP1",), False),
 ])
 def test_is_enabled(code: str, select, ignore, extend_select, extend_ignore, on: bool) -> None:
     assert is_enabled(code, select, ignore, extend_select, extend_ignore) is on

@@ -20,7 +20,7 @@ import pytest
 
 from .test_flake8_e2e import MODEL
 
-PACKAGE_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "LICENSE")
+PACKAGE_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "LICENSE", "MANIFEST.in", "CHANGELOG.md")
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
 FIXED = MODEL.replace("        self.pooler = nn.Linear(4, 4)\n", "")
@@ -92,29 +92,44 @@ def test_hook_of_this_repository(tmp_path: Path, hook_repo: Tuple[Path, str], en
     assert "Passed" in proc.stdout
 
 
+def readme_hook(root: Path, hook_id: str, path: Path) -> str:
+    """The README's `repo: local` configuration for ``hook_id``, with this checkout's path filled in."""
+    from .test_docs import fenced
+
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in fenced(readme, "yaml") if "repo: local" in b and f"id: {hook_id}\n" in b]
+    return block.replace("/path/to/flake8-ddp-unused", path.as_posix())
+
+
 def test_flake8_hook_with_the_plugin_as_additional_dependency(
-        tmp_path: Path, hook_repo: Tuple[Path, str], env: Dict[str, str]) -> None:
-    """README's flake8 route (flake8's own hook + `additional_dependencies: [flake8-ddp-unused]`), with
-    flake8's hook definition as a local hook (no GitHub here) and this checkout standing in for the PyPI
-    name."""
+        tmp_path: Path, root: Path, hook_repo: Tuple[Path, str], env: Dict[str, str]) -> None:
+    """README's flake8 route: flake8 as a local hook with the checkout as additional dependency."""
     path, _ = hook_repo
-    config = textwrap.dedent(f"""\
-        repos:
-          - repo: local
-            hooks:
-              - id: flake8
-                name: flake8
-                entry: flake8
-                language: python
-                types: [python]
-                require_serial: true
-                additional_dependencies: ["flake8==7.*", "{path.as_posix()}"]
-        """)
-    repo = user_repo(tmp_path / "user", config, env)
+    repo = user_repo(tmp_path / "user", readme_hook(root, "flake8", path), env)
     proc = pre_commit(repo, env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert "model.py:8:9: DDP001 self.pooler in Net" in output
+
+    (repo / "model.py").write_text(FIXED, encoding="utf-8")
+    proc = pre_commit(repo, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_local_standalone_hook_keeps_excludes(
+        tmp_path: Path, root: Path, hook_repo: Tuple[Path, str], env: Dict[str, str]) -> None:
+    """README's standalone route as a local hook: pre-commit names every file, --force-exclude keeps the
+    configured excludes; the finding in model.py fails the hook, the excluded copy does not count."""
+    path, _ = hook_repo
+    repo = user_repo(tmp_path / "user", readme_hook(root, "flake8-ddp-unused", path), env)
+    (repo / "vendored").mkdir()
+    (repo / "vendored" / "copy.py").write_text(MODEL, encoding="utf-8")
+    (repo / "setup.cfg").write_text("[flake8]\nextend-exclude = vendored\n", encoding="utf-8")
+    git(repo, "add", ".", env=env)
+    proc = pre_commit(repo, env)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "model.py:8:9: DDP001 self.pooler in Net" in output and "vendored/copy.py" not in output
 
     (repo / "model.py").write_text(FIXED, encoding="utf-8")
     proc = pre_commit(repo, env)

@@ -53,7 +53,7 @@ def train(rank, data, y, unknown):
     DDP(Clean())
     DDP(unknown)
     DDP(model, find_unused_parameters=unknown)
-    two = DDP(TwoHeads())
+    two = DDP(TwoHeads(), find_unused_parameters=True)
     logits, aux = two(data)
     loss = F.cross_entropy(logits, y)
     loss.backward()

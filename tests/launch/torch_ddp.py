@@ -52,7 +52,7 @@ def train(rank, data, y, unknown):
     DDP(Clean())
     DDP(unknown)
     DDP(model, find_unused_parameters=unknown)
-    two = DDP(TwoHeads())
+    two = DDP(TwoHeads())  # expect: DDP201
     logits, aux = two(data)  # expect: DDP203
     loss = F.cross_entropy(logits, y)
     loss.backward()

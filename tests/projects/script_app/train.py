@@ -5,7 +5,7 @@ from models import TwoHeads, build
 
 
 def main(x, y):
-    model = DistributedDataParallel(build())
+    model = DistributedDataParallel(build())  # expect: DDP201
     out = model(x)  # expect: DDP203
     loss = F.cross_entropy(out.logits, y)
     loss.backward()

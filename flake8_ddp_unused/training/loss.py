@@ -1,0 +1,553 @@
+"""Loss code: which outputs of the model reach the loss, and on which batches.
+
+Training code is any function that backpropagates (``loss.backward()``, ``accelerator.backward(loss)``,
+``self.manual_backward(loss)``) or returns the loss to a trainer (an HF ``compute_loss`` override),
+wherever it lives. It is interpreted on the ``ast``, statement by statement, with a small abstract value
+per variable: which parts of which model call it carries (``out[0]``, ``out["boxes"]``, ``out.logits``,
+or the whole output), under which per-batch condition it carries them, and whether it is derived from the
+data (the batch, the step of the training loop, the model's outputs). Calls of project functions (a loss
+function in another file) and of criterion modules (a module applied to the model's outputs) are followed
+with their arguments bound; unknown calls pass everything through (nothing is claimed dropped).
+
+A model call's output part that never reaches the loss is dropped in every iteration (DDP203); one that
+reaches it only under a condition decided by the data or the step is dropped on some batches (DDP207).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
+
+from ..flow import _DETACHING_METHODS, _NO_GRAD_CONTEXTS
+from ..index import ClassInfo, FileIndex, FunctionNode
+
+if TYPE_CHECKING:
+    from ..launch import Resolver, Scope
+
+WHOLE = "*"
+Key = Tuple[int, object]  # (source number, part): part is an int, a str, or WHOLE
+_MISSING = object()
+_MAX_STATEMENTS = 3000  # per training entry, callees included
+_MAX_DEPTH = 4  # nested calls of project functions followed
+_STOPPING_FUNCTIONS = {"float", "int", "bool", "len", "str", "round", "isinstance", "print"}
+_BACKWARD_HOLDERS = {"backward", "manual_backward"}
+_LOSS_ENTRIES = {"compute_loss"}  # methods whose returned value is the loss (HF Trainer subclasses)
+_MAX_NESTING = 100  # expressions or blocks nested deeper: the entry is left alone
+
+
+class _TooDeep(Exception):
+    """Code nested beyond what the interpreter follows: nothing is said about this entry."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A module instance: the expression that holds it in its scope, to find its class and arguments."""
+
+    resolver: "Resolver"
+    node: ast.expr
+    scope: "Scope"
+    before: Tuple[int, int]
+    info: ClassInfo
+    origin: Optional[Tuple[str, int, int]] = None  # the call that built the instance
+
+
+@dataclass(frozen=True)
+class V:
+    parts: Tuple[Tuple[Key, Optional[str]], ...] = ()  # key -> None (every batch) or the condition
+    data: bool = False
+    model: Optional[ModelRef] = None
+    items: Optional[Tuple["V", ...]] = None
+
+    def part_map(self) -> Dict[Key, Optional[str]]:
+        return dict(self.parts)
+
+
+EMPTY = V()
+
+
+@dataclass
+class Source:
+    """One call of the model in training code."""
+
+    number: int
+    call: ast.Call
+    index: FileIndex
+    ref: ModelRef
+    anchor: ast.Call  # where to report: the model call, or the call in the linted file that leads to it
+    guard: Optional[str]
+
+
+@dataclass
+class _Frame:
+    resolver: "Resolver"
+    scope: "Scope"
+    env: Dict[str, V]
+    anchor: Optional[ast.Call]
+    guards: List[str] = field(default_factory=list)
+    no_grad: bool = False
+    returned: V = EMPTY
+    is_loss: bool = False  # the returned value is a loss (compute_loss)
+    self_class: Optional[ClassInfo] = None  # a criterion module whose methods run: self.loss_labels(...)
+
+
+def union(values: Sequence[V]) -> V:
+    parts: Dict[Key, Optional[str]] = {}
+    data = False
+    model = None
+    for value in values:
+        data = data or value.data
+        model = model or value.model
+        for key, guard in value.parts:
+            if key in parts:
+                parts[key] = None if parts[key] is None or guard is None else parts[key]
+            else:
+                parts[key] = guard
+        for item in value.items or ():
+            for key, guard in union([item]).parts:
+                parts.setdefault(key, guard)
+    return V(tuple(parts.items()), data, model)
+
+
+def _merge(a: Optional[V], b: Optional[V], test: Optional[str]) -> V:
+    """The value after ``if test: (a) else: (b)``; a part present on one side only is conditional."""
+    a = a or EMPTY
+    b = b or EMPTY
+    pa, pb = a.part_map(), b.part_map()
+    parts: Dict[Key, Optional[str]] = {}
+    for key in list(pa) + [k for k in pb if k not in pa]:
+        ga, gb = pa.get(key, _MISSING), pb.get(key, _MISSING)
+        if ga is not _MISSING and gb is not _MISSING:
+            parts[key] = None if ga is None and gb is None else (ga or gb)  # type: ignore[assignment]
+        elif ga is not _MISSING:
+            parts[key] = ga or test  # type: ignore[assignment]
+        else:
+            parts[key] = gb or (f"not ({test})" if test else None)  # type: ignore[assignment]
+    return V(tuple(parts.items()), a.data or b.data, a.model or b.model)
+
+
+def _guarded(value: V, guard: Optional[str]) -> V:
+    if guard is None:
+        return value
+    value = union([value]) if value.items else value
+    return V(tuple((k, g or guard) for k, g in value.parts), value.data, value.model)
+
+
+_MUTATING_METHODS = ("update", "append", "extend", "add", "setdefault", "insert", "__setitem__")
+
+
+def _mutates_parameters(func: FunctionNode) -> bool:
+    """Whether a function stores into its parameters (``losses["aux"] = ...``, ``out.update(...)``)."""
+    cached = getattr(func, "_ddp_mutates", None)  # kept on the node: no id reuse across files
+    if cached is None:
+        params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs} - {"self"}
+        found = False
+        for node in ast.walk(func):
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
+                base = node.value
+                found = isinstance(base, ast.Name) and base.id in params
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                    node.func.attr in _MUTATING_METHODS):
+                base = node.func.value
+                found = isinstance(base, ast.Name) and base.id in params
+            if found:
+                break
+        cached = found
+        setattr(func, "_ddp_mutates", found)
+    return bool(cached)
+
+
+class LossRun:
+    """Interprets training code from one entry scope; collects model calls (sources) and what reaches
+    the loss (roots)."""
+
+    def __init__(self, resolver: "Resolver") -> None:
+        self.resolver = resolver
+        self.index = resolver.index
+        self.sources: List[Source] = []
+        self.roots: Dict[Key, Optional[str]] = {}
+        self.budget = _MAX_STATEMENTS
+        self.depth = 0
+        self.stack: Set[int] = set()
+        self.has_root = False
+        self.nesting = 0
+
+    # ---- entry points ----
+    def run_entry(self, scope: "Scope") -> None:
+        func = scope.node
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        frame = _Frame(self.resolver, scope, {}, None, is_loss=func.name in _LOSS_ENTRIES)
+        step = func.name in _LOSS_ENTRIES or func.name.endswith("_step")
+        for name in scope.params:
+            if name in ("self", "cls"):
+                continue
+            ref = self._model_ref(self.resolver, ast.Name(id=name, ctx=ast.Load()), scope, (func.lineno, 0))
+            frame.env[name] = V(model=ref) if ref is not None else V(data=step)
+        self.stack.add(id(func))
+        try:
+            self._block(func.body, frame)
+        except (_TooDeep, RecursionError):
+            self.sources, self.roots, self.has_root = [], {}, False
+            return
+        if frame.is_loss:
+            self._root(frame.returned, None)
+
+    # ---- statements ----
+    def _block(self, body: Sequence[ast.stmt], frame: _Frame) -> None:
+        self.nesting += 1
+        if self.nesting > _MAX_NESTING:
+            raise _TooDeep()
+        for stmt in body:
+            self.budget -= 1
+            if self.budget <= 0:
+                break
+            self._stmt(stmt, frame)
+        self.nesting -= 1
+
+    def _stmt(self, stmt: ast.stmt, frame: _Frame) -> None:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            if stmt.value is None:
+                return
+            value = self._eval(stmt.value, frame)
+            if value.model is None and isinstance(stmt.value, ast.Call) and not value.parts:
+                ref = self._model_ref(frame.resolver, stmt.value, frame.scope, (stmt.lineno, stmt.col_offset + 1))
+                if ref is not None:
+                    value = V(model=ref)
+            if frame.no_grad:
+                value = V(data=value.data, model=value.model)
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                self._assign(target, value, frame)
+        elif isinstance(stmt, ast.AugAssign):
+            value = union([self._eval(stmt.target, frame), self._eval(stmt.value, frame)])
+            self._assign(stmt.target, value, frame)
+        elif isinstance(stmt, ast.Expr):
+            self._eval(stmt.value, frame)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                value = self._loss_part(stmt.value, frame) if frame.is_loss else self._eval(stmt.value, frame)
+                frame.returned = union([frame.returned, _guarded(value, frame.guards[-1] if frame.guards else None)])
+        elif isinstance(stmt, ast.If):
+            test = self._eval(stmt.test, frame)
+            text = ast.unparse(stmt.test) if test.data else None
+            self._branches(stmt.body, stmt.orelse, text, frame)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            iterable = self._eval(stmt.iter, frame)
+            training_loop = any(isinstance(n, ast.Call) and self._is_backward(n) for n in ast.walk(stmt))
+            self._bind_loop(stmt.target, stmt.iter, iterable, training_loop, frame)
+            self._block(stmt.body, frame)
+            self._block(stmt.orelse, frame)
+        elif isinstance(stmt, ast.While):
+            self._eval(stmt.test, frame)
+            self._block(stmt.body, frame)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            no_grad = frame.no_grad
+            for item in stmt.items:
+                expr = item.context_expr
+                func = expr.func if isinstance(expr, ast.Call) else expr
+                if frame.resolver.index.qualify(func) in _NO_GRAD_CONTEXTS:
+                    frame.no_grad = True
+                elif item.optional_vars is not None:
+                    self._assign(item.optional_vars, self._eval(expr, frame), frame)
+            self._block(stmt.body, frame)
+            frame.no_grad = no_grad
+        elif isinstance(stmt, ast.Try):
+            self._block(stmt.body, frame)
+            for handler in stmt.handlers:
+                self._block(handler.body, frame)
+            self._block(stmt.orelse, frame)
+            self._block(stmt.finalbody, frame)
+
+    def _branches(self, body: Sequence[ast.stmt], orelse: Sequence[ast.stmt], test: Optional[str],
+                  frame: _Frame) -> None:
+        before = dict(frame.env)
+        returned = frame.returned
+        frame.guards.append(test) if test else None
+        frame.returned = EMPTY
+        self._block(body, frame)
+        body_env, body_ret = frame.env, frame.returned
+        if test:
+            frame.guards[-1] = f"not ({test})"
+        frame.env, frame.returned = dict(before), EMPTY
+        self._block(orelse, frame)
+        else_env, else_ret = frame.env, frame.returned
+        if test:
+            frame.guards.pop()
+        merged: Dict[str, V] = {}
+        for name in set(body_env) | set(else_env):
+            a, b = body_env.get(name), else_env.get(name)
+            merged[name] = a if a is b and a is not None else _merge(a, b, test)
+        frame.env = merged
+        frame.returned = union([returned, body_ret, else_ret])
+
+    def _bind_loop(self, target: ast.expr, iter_node: ast.expr, iterable: V, training_loop: bool,
+                   frame: _Frame) -> None:
+        counter = iter_node.func.id if isinstance(iter_node, ast.Call) and isinstance(iter_node.func, ast.Name) else ""
+        element = V(iterable.parts, training_loop or iterable.data)
+        if counter == "enumerate" and isinstance(target, ast.Tuple) and target.elts:
+            self._assign(target.elts[0], V(data=training_loop), frame)  # the index: per batch only in the loop
+            for elt in target.elts[1:]:
+                self._assign(elt, element, frame)
+            return
+        if counter == "range":
+            element = V(data=training_loop)
+        self._assign(target, element, frame)
+
+    def _assign(self, target: ast.expr, value: V, frame: _Frame) -> None:
+        if isinstance(target, ast.Name):
+            frame.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for i, elt in enumerate(target.elts):
+                if isinstance(elt, ast.Starred):
+                    self._assign(elt.value, self._strip(value), frame)
+                    continue
+                self._assign(elt, self._item(value, i), frame)
+        elif isinstance(target, ast.Subscript):  # losses["box"] = ...: the container holds it too
+            name = target.value
+            if isinstance(name, ast.Name):
+                frame.env[name.id] = union([frame.env.get(name.id, EMPTY), value])
+        # attributes of objects (self.x = ...) are not followed
+
+    # ---- expressions ----
+    def _eval(self, node: ast.expr, frame: _Frame) -> V:
+        self.nesting += 1
+        if self.nesting > _MAX_NESTING:
+            raise _TooDeep()
+        try:
+            return self._eval_node(node, frame)
+        finally:
+            self.nesting -= 1
+
+    def _eval_node(self, node: ast.expr, frame: _Frame) -> V:
+        if isinstance(node, ast.Name):
+            return frame.env.get(node.id, EMPTY)
+        if isinstance(node, ast.Constant):
+            return EMPTY
+        if isinstance(node, ast.Attribute):
+            base = self._eval(node.value, frame)
+            if base.model is not None and node.attr in ("module", "_orig_mod", "forward"):
+                return V(model=base.model)
+            if isinstance(node.value, ast.Name) and node.value.id == "self" and base is EMPTY:
+                ref = self._model_ref(frame.resolver, node, frame.scope, (node.lineno, node.col_offset))
+                return V(model=ref) if ref is not None else EMPTY
+            return self._project(base, node.attr)
+        if isinstance(node, ast.Subscript):
+            base = self._eval(node.value, frame)
+            index = node.slice
+            self._eval(index, frame)
+            if isinstance(index, ast.Constant) and isinstance(index.value, (int, str)) and not isinstance(
+                    index.value, bool):
+                if base.items is not None and isinstance(index.value, int):
+                    return self._item(base, index.value)
+                return self._project(base, index.value)
+            return self._strip(base)
+        if isinstance(node, ast.Call):
+            return self._call(node, frame)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = tuple(self._eval(e.value if isinstance(e, ast.Starred) else e, frame) for e in node.elts)
+            return V(union(list(items)).parts, any(i.data for i in items), None, items)
+        if isinstance(node, ast.Compare):
+            values = [self._eval(node.left, frame)] + [self._eval(c, frame) for c in node.comparators]
+            return V(data=any(v.data for v in values))  # a comparison passes no gradient
+        if isinstance(node, ast.IfExp):
+            test = self._eval(node.test, frame)
+            text = ast.unparse(node.test) if test.data else None
+            return _merge(self._eval(node.body, frame), self._eval(node.orelse, frame), text)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for gen in node.generators:
+                self._assign(gen.target, self._strip(self._eval(gen.iter, frame)), frame)
+            elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            return union([self._eval(e, frame) for e in elts])
+        if isinstance(node, ast.Dict):
+            return union([self._eval(v, frame) for v in node.values] + [
+                self._eval(k, frame) for k in node.keys if k is not None])
+        if isinstance(node, ast.Lambda):
+            return EMPTY
+        return union([self._eval(child, frame) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)])
+
+    @staticmethod
+    def _strip(value: V) -> V:
+        return union([value]) if value.items is not None else value
+
+    @staticmethod
+    def _item(value: V, i: int) -> V:
+        if value.items is not None:
+            if -len(value.items) <= i < len(value.items):
+                return value.items[i]
+            return EMPTY
+        return LossRun._project(value, i)
+
+    @staticmethod
+    def _project(value: V, part: object) -> V:
+        """``out[0]``/``out.logits`` of a whole model output is that part; of anything else, itself."""
+        value = LossRun._strip(value)
+        parts = tuple(((n, part) if p == WHOLE else (n, p), g) for (n, p), g in value.parts)
+        return V(parts, value.data, None)
+
+    def _call(self, node: ast.Call, frame: _Frame) -> V:
+        func = node.func
+        args = [self._eval(a.value if isinstance(a, ast.Starred) else a, frame) for a in node.args]
+        kwargs = {k.arg: self._eval(k.value, frame) for k in node.keywords}
+        everything = list(args) + list(kwargs.values())
+        if self._is_backward(node):
+            target = args[0] if args else self._eval(func.value, frame)  # type: ignore[attr-defined]
+            self._root(target, frame.guards[-1] if frame.guards else None)
+            return EMPTY
+        if isinstance(func, ast.Attribute) and func.attr not in _DETACHING_METHODS:
+            callee = self._eval(func, frame)
+            if callee.model is not None:
+                return self._apply(callee.model, node, args, kwargs, frame)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and (
+                frame.self_class is not None):
+            method = next((o.methods[func.attr] for o in frame.self_class.module.mro(frame.self_class)[0]
+                           if func.attr in o.methods), None)
+            if method is not None:
+                result = self._run_function(frame.self_class.module, method, args, kwargs, node, frame,
+                                            skip_self=True, self_class=frame.self_class)
+                if result is not None:
+                    return result
+        if isinstance(func, ast.Attribute) and func.attr in ("prepare", "prepare_model"):
+            return V(items=tuple(args)) if len(args) > 1 else (args[0] if args else EMPTY)  # accelerate
+        if isinstance(func, ast.Attribute):
+            receiver = self._eval(func.value, frame)
+            if func.attr in _DETACHING_METHODS:
+                return V(data=receiver.data or any(v.data for v in everything))
+            if func.attr in _MUTATING_METHODS and isinstance(
+                    func.value, ast.Name) and receiver.model is None:
+                frame.env[func.value.id] = union([receiver] + everything)  # losses.update(...): held by it
+                return EMPTY
+            if receiver.model is not None and func.attr in ("forward", "__call__"):
+                return self._apply(receiver.model, node, args, kwargs, frame)
+            result = union(everything) if receiver.model is not None else union([receiver] + everything)
+            return V(result.parts, True)  # model.loss(outputs, y): unknown code keeps what it is given
+        callee = self._eval(func, frame) if isinstance(func, ast.Name) else EMPTY
+        if callee.model is not None:
+            return self._apply(callee.model, node, args, kwargs, frame)
+        if isinstance(func, ast.Name) and func.id in _STOPPING_FUNCTIONS:
+            return V(data=any(v.data for v in everything))
+        followed = self._follow_function(node, args, kwargs, frame)
+        if followed is not None:
+            return followed
+        if not any(v.parts for v in everything):  # `DDP(Net())`, `Net().to(device)` passed on as an argument
+            ref = self._model_ref(frame.resolver, node, frame.scope, (node.lineno, node.col_offset + 1))
+            if ref is not None:
+                return V(model=ref)
+        result = union(everything)
+        return V(result.parts, result.data)
+
+    def _apply(self, ref: ModelRef, node: ast.Call, args: List[V], kwargs: Dict[str, V], frame: _Frame) -> V:
+        """A module instance called: the model (a new source), or a criterion applied to model outputs."""
+        everything = list(args) + list(kwargs.values())
+        if any(v.parts for v in everything):  # a criterion module: follow its forward
+            forward = next((o.methods["forward"] for o in ref.info.module.mro(ref.info)[0] if "forward" in o.methods),
+                           None)
+            if forward is not None:
+                result = self._run_function(ref.info.module, forward, args, kwargs, node, frame, skip_self=True,
+                                            self_class=ref.info)
+                if result is not None:
+                    return result
+            result = union(everything)
+            return V(result.parts, True)
+        if frame.no_grad:
+            return V(data=True)
+        number = len(self.sources)
+        anchor = frame.anchor or node
+        self.sources.append(Source(number, node, frame.resolver.index, ref, anchor,
+                                   frame.guards[-1] if frame.guards else None))
+        return V(((((number, WHOLE)), None),), True)
+
+    def _follow_function(self, node: ast.Call, args: List[V], kwargs: Dict[str, V], frame: _Frame) -> Optional[V]:
+        """A call of a project function (same file, or imported from another file of the project)."""
+        index = frame.resolver.index
+        qual = index.qualify(node.func)
+        if qual is None or not any(v.parts or v.model for v in list(args) + list(kwargs.values())):
+            return None
+        name = qual.rsplit(".", 1)[-1]
+        if qual == index.qualify_dotted(name) and name in index.functions:
+            return self._run_function(index, index.functions[name], args, kwargs, node, frame, skip_self=False)
+        from .. import project
+
+        found = project.resolve_function(index, qual, frame.resolver.settings)
+        if found is None:
+            return None
+        return self._run_function(found[0], found[1], args, kwargs, node, frame, skip_self=False)  # type: ignore
+
+    def _run_function(self, index: FileIndex, func: FunctionNode, args: List[V], kwargs: Dict[str, V],
+                      node: ast.Call, frame: _Frame, skip_self: bool, self_class: Optional[ClassInfo] = None
+                      ) -> Optional[V]:
+        if self.depth >= _MAX_DEPTH or id(func) in self.stack or self.budget <= 0:
+            return None
+        from ..launch import scopes_of
+
+        scope = next((s for s in scopes_of(index) if s.node is func), None)
+        if scope is None:
+            return None
+        resolver = frame.resolver.for_file(index)
+        params = [a.arg for a in func.args.posonlyargs + func.args.args]
+        if skip_self and params:
+            params = params[1:]
+        env: Dict[str, V] = {name: EMPTY for name in scope.params}
+        for name, value in zip(params, args):
+            env[name] = value
+        for name, value in kwargs.items():
+            if name in env:
+                env[name] = value
+        if _mutates_parameters(func):
+            return None  # it hands results back through its arguments: not followed (everything is kept)
+        anchor = frame.anchor
+        if anchor is None and index is not self.index:
+            anchor = node  # sources in another file are reported on the call in the linted file
+        inner = _Frame(resolver, scope, env, anchor, list(frame.guards), frame.no_grad, self_class=self_class)
+        self.depth += 1
+        self.stack.add(id(func))
+        try:
+            self._block(func.body, inner)
+        finally:
+            self.depth -= 1
+            self.stack.discard(id(func))
+        return inner.returned
+
+    # ---- helpers ----
+    def _model_ref(self, resolver: "Resolver", node: ast.expr, scope: "Scope", before: Tuple[int, int]
+                   ) -> Optional[ModelRef]:
+        info, origin = resolver.model_origin(node, scope, before)
+        return ModelRef(resolver, node, scope, before, info, origin) if info is not None else None
+
+    @staticmethod
+    def _is_backward(node: ast.Call) -> bool:
+        func = node.func
+        return isinstance(func, ast.Attribute) and func.attr in _BACKWARD_HOLDERS
+
+    def _root(self, value: V, guard: Optional[str]) -> None:
+        self.has_root = True
+        for key, g in union([value]).parts:
+            g = g or guard
+            if key in self.roots:
+                self.roots[key] = None if self.roots[key] is None or g is None else self.roots[key]
+            else:
+                self.roots[key] = g
+
+    def _loss_part(self, node: ast.expr, frame: _Frame) -> V:
+        """The loss in what ``compute_loss`` returns: ``(loss, outputs) if return_outputs else loss``."""
+        if isinstance(node, ast.IfExp):
+            return union([self._loss_part(node.body, frame), self._loss_part(node.orelse, frame)])
+        if isinstance(node, ast.Tuple) and node.elts:
+            return self._eval(node.elts[0], frame)
+        return self._eval(node, frame)
+
+    # ---- results ----
+    def reached(self, source: Source) -> Tuple[Set[object], Dict[object, str], bool]:
+        """Parts of one source that reach the loss on every batch, those that reach it only under a
+        condition (with it), and whether the whole output reaches it on every batch."""
+        always: Set[object] = set()
+        some: Dict[object, str] = {}
+        for (number, part), guard in self.roots.items():
+            if number != source.number:
+                continue
+            if guard is None:
+                always.add(part)
+            else:
+                some.setdefault(part, guard)
+        for part in always:
+            some.pop(part, None)
+        return always, some, WHOLE in always
