@@ -21,7 +21,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from flake8_ddp_unused import project
 from flake8_ddp_unused.analyzer import analyze_source
@@ -159,9 +159,9 @@ def check(path: Path, call: ast.Call, source: str, tree: ast.Module, settings: S
         problems.append("not idempotent")
     touched, inserted = changed_lines(rewired, fixed)
     # every launch call with a fixable finding may change (a second launch of the same model, too)
+    starts = {(f.line, f.col) for f in fixable}
     spans = [(node.lineno, node.end_lineno or node.lineno) for node in ast.walk(ast.parse(rewired))
-             if isinstance(node, ast.Call) and any(f.line == node.lineno and f.col == node.col_offset
-                                                    for f in fixable)]
+             if isinstance(node, ast.Call) and (node.lineno, node.col_offset) in starts]
     outside = [n for n in touched if not any(a <= n <= b for a, b in spans)]
     if outside:
         problems.append(f"lines changed outside the call: {outside}")

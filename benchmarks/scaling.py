@@ -61,10 +61,12 @@ path = sys.argv[1]
 text = open(path, encoding="utf-8").read()
 tree = ast.parse(text)
 lines = text.splitlines(keepends=True)
+parsed_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # what flake8 holds anyway
 start = time.process_time()
 found = [f[2].split(" ", 1)[0] for f in DDPChecker(tree, lines, path).run()]
 cpu = time.process_time() - start
 print(json.dumps({"cpu_s": cpu, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "parsed_mb": parsed_mb,
                   "findings": len([c for c in found if c != "DDP998"]), "skipped": found.count("DDP998")}))
 """
 
@@ -98,22 +100,26 @@ def main(argv: Sequence[str] = ()) -> int:
     out: List[str] = []
     for name in args.only.split(","):
         title, make, sizes = SERIES[name]
-        rows, cpu_points, mem_points = [], [], []
+        rows, cpu_points, mem_points, extra_points = [], [], [], []
         for size in sizes:
             started = time.perf_counter()
             result = measure(make(size))
             wall = time.perf_counter() - started
             cpu_points.append((size, result["cpu_s"]))
+            extra = max(result["maxrss_mb"] - result["parsed_mb"], 0.5)
             mem_points.append((size, result["maxrss_mb"]))
-            rows.append(f"| {size:,} | {result['lines']:,} | {result['cpu_s']:.2f} | {result['maxrss_mb']:.0f} | "
-                        f"{result['findings']} | {result['skipped']} |")
+            extra_points.append((size, extra))
+            rows.append(f"| {size:,} | {result['lines']:,} | {result['cpu_s']:.2f} | {result['parsed_mb']:.0f} | "
+                        f"{result['maxrss_mb']:.0f} | {extra:.0f} | {result['findings']} | {result['skipped']} |")
             print(f"{name} {size}: {result} (wall {wall:.1f} s)", file=sys.stderr, flush=True)
         out.append(f"\n#### {title}\n")
-        out.append("| size | lines | plugin CPU s | peak RSS MB | findings | skip records (DDP998) |")
-        out.append("|---:|---:|---:|---:|---:|---:|")
+        out.append("| size | lines | plugin CPU s | RSS after ast.parse MB | peak RSS MB | plugin's extra MB | "
+                   "findings | skip records (DDP998) |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
         out += rows
         out.append(f"\nfitted growth: CPU ~ size^{exponent(cpu_points):.2f}, "
-                   f"peak memory ~ size^{exponent(mem_points):.2f}")
+                   f"peak memory ~ size^{exponent(mem_points):.2f}, plugin's extra memory ~ size^"
+                   f"{exponent(extra_points):.2f}")
     print("\n".join(out))
     return 0
 
