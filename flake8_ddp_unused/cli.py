@@ -212,6 +212,11 @@ class GitFiles:
         try:
             proc = subprocess.run(["git", "-C", directory, "ls-files", "-z", "--cached", "--others",
                                    "--exclude-standard"], capture_output=True, timeout=120, check=False)
+            if proc.returncode == 0 and not proc.stdout:  # a directory git ignores, named by the user:
+                ignored = subprocess.run(["git", "-C", directory, "check-ignore", "-q", directory],
+                                         capture_output=True, timeout=60, check=False)
+                if ignored.returncode == 0:
+                    return None  # lint it, as a named file is linted (ruff and ripgrep do the same)
         except (OSError, subprocess.SubprocessError):
             return None
         if proc.returncode != 0:

@@ -16,7 +16,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, U
 import libcst as cst
 
 from .index import ClassInfo, FileIndex, FunctionNode
-from .init_facts import InitFacts
+from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 
 # ---------------------------------------------------------------------------------------------
 # Facts produced
@@ -149,6 +149,26 @@ _SHAPE_ATTRS = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad", 
 _SHAPE_METHODS = {"size", "dim", "numel", "nelement", "ndimension", "get_device", "is_floating_point",
                   "is_contiguous", "stride"}
 _SHAPE_FUNCTIONS = {"len", "isinstance", "hasattr", "callable", "type", "id", "issubclass"}
+# Builtins whose result depends only on their arguments (not a global state we cannot see).
+_PURE_BUILTINS = {"all", "any", "min", "max", "sum", "abs", "round", "bool", "int", "float", "pow", "divmod"}
+# Results whose size depends on the data (`(labels > 0).nonzero()`, `x[mask]`): their length is a
+# data value, so a test on it changes from batch to batch.
+_DYNAMIC_SHAPE_METHODS = {"nonzero", "unique", "unique_consecutive", "masked_select", "argwhere"}
+_DYNAMIC_SHAPE_FUNCTIONS = {"torch.nonzero", "torch.unique", "torch.unique_consecutive", "torch.masked_select",
+                            "torch.argwhere"}
+_PER_BATCH_ORIGINS = frozenset({"data", "random", "task"})
+# Markers carried in a value's origin that say nothing about what the value changes with.
+_DYNSHAPE, _MASK, _DYNSIZE, _EACH = "dynshape", "mask", "dynsize", "each"
+_MARKERS = frozenset({_DYNSHAPE, _MASK, _EACH})
+# Results that no longer have the selection's length: Python values and whole reductions.
+_SIZE_DROPPING_METHODS = {"item", "tolist", "numpy", "sum", "mean", "max", "min", "prod", "any", "all", "norm"}
+# Methods whose arguments give only a shape or a type: the result holds the receiver's values.
+_SHAPE_ARGUMENT_METHODS = {"reshape", "view", "expand", "repeat", "permute", "transpose", "flatten", "unflatten",
+                           "unsqueeze", "squeeze", "narrow", "view_as", "reshape_as", "expand_as", "to", "type",
+                           "new_zeros", "new_ones", "new_full", "new_empty", "movedim", "contiguous", "split",
+                           "chunk", "tile"}
+_COMPARISON_METHODS = {"eq", "ne", "gt", "lt", "ge", "le", "bool", "isin", "logical_not", "logical_and",
+                       "logical_or", "isnan", "isinf", "isfinite"}
 _RANDOM_METHODS = {"uniform_", "bernoulli_", "random_", "normal_", "exponential_", "geometric_", "cauchy_"}
 _RANDOM_PREFIXES = ("random.", "numpy.random.", "np.random.")
 _RANDOM_FUNCTIONS = {"torch.rand", "torch.rand_like", "torch.randint", "torch.randint_like", "torch.randn",
@@ -168,6 +188,11 @@ _SELF_ESCAPES = {"children", "named_children", "modules", "named_modules", "para
                  "state_dict", "apply", "get_submodule", "get_parameter", "buffers", "named_buffers",
                  "_modules", "_parameters", "__dict__", "__getattr__", "_apply", "zero_grad"}
 _BACKWARD_SELF_METHODS = {"manual_backward"}
+# Calls that hand module references on as they are (iteration helpers): the call site of what they
+# return is where the modules run.
+_KEEPS_REFERENCES = {"enumerate", "zip", "reversed", "list", "tuple", "iter", "next", "sorted", "getattr",
+                     "filter", "itertools.chain", "itertools.islice", "itertools.zip_longest",
+                     "itertools.pairwise", "typing.cast", "cast"}
 
 _MAX_DEPTH = 8
 _MAX_STEPS = 40000
@@ -561,6 +586,11 @@ class FlowAnalyzer:
                 env[receiver.value] = join(env[receiver.value], *[flatten(a) for a in args])
                 return
         value = self.eval(expr, env, frame)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+                expr.func.attr.value in _MODULE_RETURNING_METHODS):
+            # `self.teacher.eval()`, `layer.to(device)` as a statement: the module changes mode, nothing runs
+            self.consumed.update(uid for uid, _ in value.taint if self.uses[uid].ref)
+            return
         if isinstance(expr, cst.Call) and not self._is_sink(expr):
             # the call's result is discarded: what went in may be kept somewhere we cannot see
             self._escape(value)
@@ -577,7 +607,9 @@ class FlowAnalyzer:
         return False
 
     def _escape(self, val: Val) -> None:
-        self.escaped.update(_flat_taint(val).keys())
+        # a detached value (`self.last = h.item()`) carries no gradient wherever it goes; a module
+        # reference may still be called there
+        self.escaped.update(uid for uid, detached in _flat_taint(val).items() if not detached or self.uses[uid].ref)
 
     def assign(self, target: cst.BaseExpression, value: Val, env: Dict[str, Val], frame: Frame) -> None:
         if isinstance(target, cst.Name):
@@ -600,17 +632,39 @@ class FlowAnalyzer:
             base = target.value
             while isinstance(base, (cst.Attribute, cst.Subscript)):
                 base = base.value
-            if isinstance(base, cst.Name) and base.value in env and not _is_self(base):
+            stored = self._store_key(target, value, env, frame)
+            if stored is not None:
+                env[target.value.value] = stored  # type: ignore[attr-defined]
+            elif isinstance(base, cst.Name) and base.value in env and not _is_self(base):
                 index_vals = []
                 if isinstance(target, cst.Subscript):
                     for element in target.slice:
                         if isinstance(element.slice, cst.Index):
                             index_vals.append(detach(self.eval(element.slice.value, env, frame)))
-                env[base.value] = join(env[base.value], flatten(value), *index_vals)
+                # storing into a tensor does not change its size: no data-dependent shape comes with it
+                stored = [replace(v, origin=v.origin - {_DYNSHAPE}) for v in [flatten(value)] + index_vals]
+                env[base.value] = join(env[base.value], *stored)
             else:
                 self._escape(value)  # stored on self or on something unknown
         else:
             self._escape(value)
+
+    @staticmethod
+    def _store_key(target: cst.BaseExpression, value: Val, env: Dict[str, Val], frame: Frame) -> Optional[Val]:
+        """`out["h"] = v` on a local dict with known keys replaces that entry: what it held before is
+        overwritten (a dead store does not reach the result), and `out["loss"]` stays apart."""
+        if not (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1):
+            return None
+        held = env.get(target.value.value)
+        part = target.slice[0].slice
+        if held is None or held.keys is None or not isinstance(part, cst.Index) or not isinstance(
+                part.value, cst.SimpleString):
+            return None
+        key = str(part.value.evaluated_value)
+        implied = guard_origins(frame.guards)
+        if implied:
+            value = replace(value, origin=value.origin | implied)
+        return replace(held, keys=tuple({**dict(held.keys), key: value}.items()))
 
     def exec_if(self, stmt: cst.If, env: Dict[str, Val], frame: Frame) -> str:
         guards = self.classify_test(stmt.test, env, frame)
@@ -661,7 +715,7 @@ class FlowAnalyzer:
         for _ in range(2):  # twice, so values carried around the loop reach their uses
             body_env = dict(env)
             if isinstance(stmt, cst.For):
-                self.assign(stmt.target, self._element_of(iterable), body_env, frame)
+                self.assign(stmt.target, _each(self._element_of(iterable)), body_env, frame)
             self.exec_block(stmt.body, body_env, frame)
             frame.guards = saved + guards
             self._merge_env(env, [body_env, dict(env)])
@@ -769,6 +823,11 @@ class FlowAnalyzer:
             if left_attr == "training" and isinstance(right, cst.Name) and right.value in ("True", "False"):
                 truthy = (right.value == "True") == isinstance(op, (cst.Is, cst.Equal))
                 return (Guard(ALWAYS if truthy else NEVER, text),)
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and len(test.args) == 1 and (
+                _presence_predicate(frame.owner.module, test.func.value)):
+            # `exists(x)` with `def exists(val): return val is not None`: a presence check
+            value = self.eval(test.args[0].value, env, frame, test=True)
+            return (self._presence_guard(value.origin, text),)
         value = self.eval(test, env, frame, test=True)
         guard = self._guard_from_origin(value.origin, text)
         if guard.kind == BATCH and guard.detail == "data values" and _compares_to_string(test):
@@ -794,9 +853,10 @@ class FlowAnalyzer:
         return guard
 
     def _guard_from_origin(self, origin: FrozenSet[str], text: str) -> Guard:
+        origin = origin - _MARKERS
         if not origin or origin <= {"const"}:
             return Guard(UNKNOWN, text)
-        if origin & {"shape", "unknown", "selfattr", "global"} or origin <= {"module", "const"}:
+        if origin & {"shape", _DYNSIZE, "unknown", "selfattr", "global"} or origin <= {"module", "const"}:
             return Guard(UNKNOWN, text)
         if "false_in_training" in origin:
             return Guard(NEVER, text) if origin <= {"false_in_training", "const"} else Guard(UNKNOWN, text)
@@ -873,10 +933,13 @@ class FlowAnalyzer:
         if isinstance(node, cst.BinaryOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
-            return flatten(join(left, right))
+            value = flatten(join(left, right))
+            return value if isinstance(node.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)) else _not_mask(value)
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, env, frame, test)
-            return detach(inner) if isinstance(node.operator, cst.Not) else flatten(inner)
+            if isinstance(node.operator, cst.Not):
+                return _not_mask(detach(inner))
+            return flatten(inner) if isinstance(node.operator, cst.BitInvert) else _not_mask(flatten(inner))
         if isinstance(node, cst.BooleanOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
@@ -884,7 +947,8 @@ class FlowAnalyzer:
         if isinstance(node, cst.Comparison):
             parts = [self._eval(node.left, env, frame, test)]
             parts += [self._eval(c.comparator, env, frame, test) for c in node.comparisons]
-            return detach(join(*parts))
+            value = detach(join(*parts))
+            return replace(value, origin=value.origin | {_MASK})  # `x[labels > 0]` selects by it
         if isinstance(node, cst.IfExp):
             guards = self.classify_test(node.test, env, frame)
             saved = frame.guards
@@ -933,10 +997,14 @@ class FlowAnalyzer:
             return self.eval_self_attribute(name, node, frame, test)
         # `self.x.weight`, `h.data`, `x.shape`
         base = self._eval(node.value, env, frame, test)
+        if name == "shape":
+            return _size_of(base, first=False)
         if name in _SHAPE_ATTRS:
             return Val(origin=frozenset({"shape"}))
         if name in ("data", "grad"):
             return detach(base)
+        if not test and name.endswith(("weight", "bias")):
+            base = self.call_site(base, frame)  # `layer.weight` of a module reference: its parameters, read here
         if name in _RANK_ATTRS:
             return Val(origin=frozenset({"rank"}))
         dotted = _dotted(node)
@@ -995,7 +1063,8 @@ class FlowAnalyzer:
                     else:
                         key_val = self._eval(key, env, frame, test)
                         guard = self._guard_from_origin(key_val.origin, code_of(key))
-                        if guard.kind in (BATCH, OPTIONAL):
+                        # a key taken from a loop over the data (`for name in x:`) may visit every entry
+                        if guard.kind in (BATCH, OPTIONAL) and _EACH not in key_val.origin:
                             detail = "task or mode argument" if isinstance(key, cst.Name) else guard.detail
                             extra_guard = (Guard(guard.kind, f"the key {code_of(key)} selects the entry",
                                                  detail, key=code_of(key)),)
@@ -1006,7 +1075,10 @@ class FlowAnalyzer:
             frame.guards = saved
             return value
         base = self._eval(node.value, env, frame, test)
+        if _DYNSIZE in base.origin:
+            return self._dynamic_size_item(base, node, env, frame)
         picked: Optional[Val] = None
+        selects = False  # indexed with a mask that depends on the data: `x[labels > 0]`
         for element in node.slice:
             part = element.slice
             if isinstance(part, cst.Index):
@@ -1021,13 +1093,29 @@ class FlowAnalyzer:
                 if base.keys is not None and isinstance(key, cst.SimpleString):
                     picked = dict(base.keys).get(str(key.evaluated_value), EMPTY)
                 index_val = self._eval(key, env, frame, test)
+                selects = selects or (_MASK in index_val.origin and bool(index_val.origin & _PER_BATCH_ORIGINS))
                 if picked is None:
-                    base = join(flatten(base), detach(Val(_flat_taint_items(index_val), index_val.origin - {"const"})))
+                    base = join(flatten(base), detach(Val(_flat_taint_items(index_val),
+                                                          index_val.origin - {"const", _MASK})))
             else:
                 self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
         if picked is not None:
             return picked
-        return flatten(base)
+        return _dynamic_shape(flatten(base)) if selects else flatten(base)
+
+    def _dynamic_size_item(self, size: Val, node: cst.Subscript, env: Dict[str, Val], frame: Frame) -> Val:
+        """`x.shape[0]` of a tensor whose length depends on the data is a data value; other sizes are not."""
+        first = False
+        for element in node.slice:
+            part = element.slice
+            if isinstance(part, cst.Index):
+                try:
+                    first = _int_of(part.value) == 0 and len(node.slice) == 1
+                except ValueError:
+                    self._eval(part.value, env, frame, False)
+            else:
+                self._eval_slice_parts(part, env, frame)  # type: ignore[arg-type]
+        return Val(origin=size.origin - {_DYNSIZE}) if first else Val(origin=frozenset({"shape"}))
 
     def _eval_slice_parts(self, part: cst.Slice, env: Dict[str, Val], frame: Frame) -> None:
         for bound in (part.lower, part.upper, part.step):
@@ -1040,7 +1128,7 @@ class FlowAnalyzer:
         clause = node.for_in  # type: ignore[attr-defined]
         while clause is not None:
             iterable = self._eval(clause.iter, inner_env, frame, test)
-            self.assign(clause.target, self._element_of(iterable), inner_env, frame)
+            self.assign(clause.target, _each(self._element_of(iterable)), inner_env, frame)
             for condition in clause.ifs:
                 frame.guards = frame.guards + self.classify_test(condition.test, inner_env, frame)
             clause = clause.inner_for_in
@@ -1095,23 +1183,40 @@ class FlowAnalyzer:
                     return self.inline(method, position, node, env, frame, drop_first=True)
                 raise GiveUp(f"{base_qual}.{method}(self) outside the readable bases")
             if method in _SHAPE_METHODS:
-                self._eval(receiver, env, frame, test)
+                sized = self._eval(receiver, env, frame, test)
                 self.eval_args(node, env, frame)
-                return Val(origin=frozenset({"shape"}))
+                if method in ("numel", "nelement") or method == "size" and len(node.args) == 1 and (
+                        isinstance(node.args[0].value, cst.Integer) and node.args[0].value.value == "0"):
+                    return _size_of(sized, first=True)
+                return _size_of(sized, first=False) if method == "size" and not node.args else Val(
+                    origin=frozenset({"shape"}))
             if method in _RANDOM_METHODS:
                 self._eval(receiver, env, frame, test)
                 return Val(origin=frozenset({"random"}))
             if not qual.startswith(("torch.", "numpy.", "random.", "math.")) or isinstance(receiver, cst.Name) and (
                     receiver.value in env):
-                target = self.call_site(self._eval(receiver, env, frame, test), frame)
+                held = self._eval(receiver, env, frame, test)
+                if (method in ("items", "values") and not node.args or method in _MODULE_RETURNING_METHODS) and any(
+                        self.uses[uid].ref for uid, _ in held.taint):
+                    self.eval_args(node, env, frame)
+                    return held  # `self.heads.values()`, `self.model.eval()`: the modules run where they are called
+                target = self.call_site(held, frame)
                 args = self.eval_args(node, env, frame)
+                if method in _DYNAMIC_SHAPE_METHODS:
+                    return _dynamic_shape(_not_mask(detach(join(target, *args))))
+                if method in _COMPARISON_METHODS:
+                    value = detach(join(target, *args))
+                    return replace(value, origin=value.origin | {_MASK})
                 if method in _DETACHING_METHODS:
-                    return detach(join(target, *args))
+                    return _not_mask(_sized(detach(join(target, *args)), method, args))
                 if target.bound is not None or target.func is not None:
                     return self.call_value(target, node, env, frame, args)
                 if "global" in target.origin and not target.taint and not args_taint(args):
                     return Val(origin=_call_origin(qual, args))
-                return flatten(join(target, *args))
+                if method in _SHAPE_ARGUMENT_METHODS:
+                    # `h.reshape(-1, x.size(-1))` holds h's values: a shape argument adds no origin
+                    return flatten(join(target, *(Val(_flat_taint_items(arg)) for arg in args)))
+                return _not_mask(_sized(flatten(join(target, *args)), method, args))
 
         # getattr(self, "name") / getattr(self, name)
         if name == "getattr" and node.args and _is_self(node.args[0].value):
@@ -1124,7 +1229,9 @@ class FlowAnalyzer:
         if name in ("vars",) and node.args and _is_self(node.args[0].value):
             raise GiveUp("vars(self)")
         if name in _SHAPE_FUNCTIONS:
-            self.eval_args(node, env, frame, test=True)
+            sized = self.eval_args(node, env, frame, test=True)
+            if name == "len" and len(sized) == 1:
+                return _size_of(sized[0], first=True)
             return Val(origin=frozenset({"shape"}))
         if name == "super":
             return Val(origin=frozenset({"self"}))
@@ -1152,11 +1259,17 @@ class FlowAnalyzer:
             # ModelOutput(loss=..., logits=...) / dict(loss=...): keep the parts apart, like a dict literal
             return Val(keys=tuple((arg.keyword.value, value) for arg, value in zip(node.args, args)
                                   if arg.keyword is not None))
+        if name not in _KEEPS_REFERENCES and qual not in _KEEPS_REFERENCES:
+            # a module reference passed to other code (`checkpoint(layer, x)`) runs there: its use is
+            # here, and what comes back is a computed value, not the reference
+            args = [self.call_site(arg, frame) for arg in args]
+        if qual in _DYNAMIC_SHAPE_FUNCTIONS or qual == "torch.where" and len(args) == 1:
+            return _dynamic_shape(_not_mask(detach(join(*args))))
         if qual in _DETACHING_FUNCTIONS:
-            return detach(join(*args))
+            return _not_mask(detach(join(*args)))
         if "global" in callee.origin and not callee.taint and not args_taint(args):
             return Val(origin=_call_origin(qual, args))
-        return flatten(join(flatten(callee, frozenset()), *args))
+        return _not_mask(flatten(join(flatten(callee, frozenset()), *args)))
 
     def call_site(self, callee: Val, frame: Frame) -> Val:
         """Calling a module reference (`layer(x)` in `for layer in self.layers`) uses the module here,
@@ -1172,7 +1285,10 @@ class FlowAnalyzer:
                 extra.append((use.id, detached or frame.no_grad))
         if not extra:
             return callee
-        return replace(callee, taint=tuple(sorted(set(callee.taint) | set(extra))))
+        # what the call returns depends on the module as used here; the reference itself stays behind
+        # (a later `x.sum()` on the output must not use the module again, without the guards)
+        kept = {(uid, detached) for uid, detached in callee.taint if uid not in self.consumed}
+        return replace(callee, taint=tuple(sorted(kept | set(extra))))
 
     def eval_args(self, node: cst.Call, env: Dict[str, Val], frame: Frame, test: bool = False) -> List[Val]:
         values = []
@@ -1304,9 +1420,58 @@ def args_taint(args: Sequence[Val]) -> bool:
 
 def _call_origin(qual: str, args: Sequence[Val]) -> FrozenSet[str]:
     origin: FrozenSet[str] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
-    if qual.startswith(("torch.", "F.", "numpy.", "math.")):
+    origin -= {_MASK}
+    if qual.startswith(("torch.", "F.", "numpy.", "math.")) or qual in _PURE_BUILTINS:
         return origin or frozenset({"const"})
     return origin | {"global"}
+
+
+def _not_mask(val: Val) -> Val:
+    """The value of an arithmetic operation or a call: no longer a boolean mask."""
+    return replace(val, origin=val.origin - {_MASK}) if _MASK in val.origin else val
+
+
+def _presence_predicate(module: FileIndex, name: str) -> bool:
+    """A function of the file that only says whether its one argument is None (`exists`, `is_none`)."""
+    func = module.functions.get(name)
+    if func is None or len(func.args.args) != 1 or func.args.vararg or func.args.kwarg:
+        return False
+    body = [stmt for stmt in func.body if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or not isinstance(body[0].value, ast.Compare):
+        return False
+    compare = body[0].value
+    return (isinstance(compare.left, ast.Name) and compare.left.id == func.args.args[0].arg
+            and len(compare.ops) == 1 and isinstance(compare.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(compare.comparators[0], ast.Constant) and compare.comparators[0].value is None)
+
+
+def _each(val: Val) -> Val:
+    """An element of a loop over the data: the loop may visit every one of them."""
+    return replace(val, origin=val.origin | {_EACH}) if val.origin & _PER_BATCH_ORIGINS else val
+
+
+def _sized(val: Val, method: str, args: Sequence[Val]) -> Val:
+    """`sel.item()`, `sel.tolist()`, `sel.sum()`: the result no longer has the selection's length."""
+    if _DYNSHAPE in val.origin and method in _SIZE_DROPPING_METHODS and not args:
+        return replace(val, origin=val.origin - {_DYNSHAPE})
+    return val
+
+
+def _dynamic_shape(val: Val) -> Val:
+    """A selection (`nonzero()`, `x[mask]`, `unique()`) whose length depends on the data when the
+    selection does."""
+    if val.origin & _PER_BATCH_ORIGINS:
+        return replace(val, origin=val.origin | {_DYNSHAPE})
+    return val
+
+
+def _size_of(val: Val, first: bool) -> Val:
+    """A size of a value (`len(x)`, `x.size(0)`, `x.numel()`; `x.shape` whole when not ``first``): a data
+    value when the value was selected by the data, a shape otherwise."""
+    if _DYNSHAPE not in val.origin:
+        return Val(origin=frozenset({"shape"}))
+    varying = val.origin & _PER_BATCH_ORIGINS
+    return Val(origin=varying if first else varying | {_DYNSIZE})
 
 
 # ---------------------------------------------------------------------------------------------

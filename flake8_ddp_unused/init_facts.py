@@ -218,12 +218,29 @@ def _collect_freezing(tree: ast.Module, facts: FileFacts, lines: Sequence[str]) 
                 for target in node.targets:
                     if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
                         freeze(target.value, cls)
+            elif isinstance(node, ast.Assign) and _frozen_parameter(node.value):
+                # self.prior.weight = nn.Parameter(w, requires_grad=False), in whatever method does it
+                for target in node.targets:
+                    if isinstance(target, ast.Attribute):
+                        if isinstance(target.value, ast.Name) and target.value.id == "self":
+                            if cls:
+                                facts.frozen_attrs.add((cls, target.attr))
+                        else:
+                            freeze(target.value, cls)
             elif isinstance(node, ast.For):
                 # for p in self.x.parameters(): p.requires_grad = False
                 it = node.iter
                 if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in (
                         "parameters", "named_parameters") and any(_sets_requires_grad_false(s) for s in node.body):
                     freeze(it.func.value, cls)
+
+
+def _frozen_parameter(value: ast.expr) -> bool:
+    """`nn.Parameter(w, requires_grad=False)` / `Parameter(w, False)`."""
+    if not isinstance(value, ast.Call) or (dotted_name(value.func) or "").rsplit(".", 1)[-1] != "Parameter":
+        return False
+    flag = next((k.value for k in value.keywords if k.arg == "requires_grad"), None)
+    return _is_false(flag if flag is not None else (value.args[1] if len(value.args) > 1 else None))
 
 
 def _sets_requires_grad_false(stmt: ast.stmt) -> bool:
@@ -249,6 +266,8 @@ class InitCollector:
         self._returned_cache: Dict[Tuple[str, int], Built] = {}
         self.facts = InitFacts()
         self._visited: Set[Tuple[str, int]] = set()
+        # `self.layers = nn.ModuleList()`: a container built empty, a module once something is added
+        self._empty: Dict[str, Tuple[ClassInfo, ast.stmt, Optional[str], str]] = {}
 
     def collect(self) -> InitFacts:
         init = self._lookup("__init__", 0)
@@ -367,13 +386,18 @@ class InitCollector:
                 if isinstance(root, ast.Attribute):
                     self.facts.shared.add(root.attr)
             return
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute) and isinstance(
+                target.value.value, ast.Name) and target.value.value.id == "self":
+            self._fill(target.value.attr, self.classify(value, defaults, local))  # self.heads[task] = ...
+            return
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
             return
         if target.value.id != "self":
             return
         name = target.attr
-        if _mentions_self(value, owner.module.lines):
-            self.facts.shared.update(_shared_reads(value))
+        self._empty.pop(name, None)
+        if _mentions_self(value, owner.module.lines) and self._deepcopy_source(value) is None:
+            self.facts.shared.update(_shared_reads(value))  # a deep copy shares nothing with its source
         self._note_flag(name, value, defaults)
         built_under = under
         if isinstance(value, ast.IfExp):
@@ -381,6 +405,8 @@ class InitCollector:
         built = self.classify(value, defaults, local)
         if built.kind in ("classref", "classrefs"):
             built = Built("none")  # self.block = BasicBlock holds a class, not parameters
+        if built.kind == "none" and self._is_empty_container(value):
+            self._empty[name] = (owner, stmt, built_under, dotted_name(value.func) or "")  # type: ignore[attr-defined]
         if built.kind == "none":
             if name in self.facts.attrs and not _is_none(value):
                 # reassigned to something we do not know: stop judging it
@@ -463,6 +489,8 @@ class InitCollector:
                 "insert",
                 "update",
             ):
+                if holder.attr in self._empty and call.args:
+                    self._fill(holder.attr, self.classify(call.args[-1], defaults, local))
                 attr = self.facts.attrs.get(holder.attr)
                 if attr is not None and attr.built.kind == "container":
                     attr.built.length = None  # grown after construction: its size is no longer known
@@ -561,6 +589,9 @@ class InitCollector:
             return Built(inner.kind, inner.ctor, inner.frozen)
         if not isinstance(value, ast.Call):
             return Built("none")
+        source = self._deepcopy_source(value)
+        if source is not None:
+            return self._copied(source, defaults, local)
         func = value.func
         if isinstance(func, ast.Name) and func.id in local and local[func.id].kind == "classref":
             ref = local[func.id].ref
@@ -666,6 +697,47 @@ class InitCollector:
             if returned.kind != "maybe" or returned.ctor != func.id:
                 return returned
         return Built("maybe", callee_text) if looks_like_module_factory(callee_text, qual) else Built("none")
+
+    def _is_empty_container(self, value: ast.expr) -> bool:
+        """`nn.ModuleList()`, `nn.ModuleDict({})`, `nn.Sequential()`: a module container with nothing yet."""
+        if not isinstance(value, ast.Call) or value.keywords or len(value.args) > 1:
+            return False
+        if torch_nn_layer(self.cls.module.qualify(value.func) or "") not in CONTAINERS:
+            return False
+        return not value.args or isinstance(value.args[0], (ast.List, ast.Tuple, ast.Dict)) and not any(
+            getattr(value.args[0], "elts", None) or getattr(value.args[0], "keys", None) or [])
+
+    def _fill(self, name: str, item: Built) -> None:
+        """Something was added to a container built empty: once it holds a module it is trainable state
+        (reported on the line that built it)."""
+        pending = self._empty.get(name)
+        if pending is None or item.kind not in TRAINABLE_KINDS and item.kind != "maybe":
+            return
+        owner, stmt, under, ctor = pending
+        attr = self.facts.attrs.get(name)
+        if attr is None:
+            self.facts.attrs[name] = TrainableAttr(name, stmt.lineno, stmt.col_offset, owner.name,
+                                                   Built("container", ctor, item.frozen), under, owner.module.filename)
+        else:
+            attr.built.frozen = attr.built.frozen and item.frozen
+
+    def _deepcopy_source(self, value: ast.expr) -> Optional[ast.expr]:
+        """`x` in `copy.deepcopy(x)` (EMA, momentum, teacher and target networks)."""
+        if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords and (
+                self.cls.module.qualify(value.func) == "copy.deepcopy"):
+            return value.args[0]
+        return None
+
+    def _copied(self, source: ast.expr, defaults: Dict[str, Optional[str]], local: Dict[str, Built]) -> Built:
+        """A deep copy is a new, separate module of the same kind as its source (frozen if that was)."""
+        if isinstance(source, ast.Attribute) and isinstance(source.value, ast.Name) and source.value.id == "self":
+            held = self.facts.attrs.get(source.attr)
+            original = held.built if held is not None else Built("none")
+        else:
+            original = self.classify(source, defaults, local)
+        if original.kind not in TRAINABLE_KINDS:
+            return Built("none")
+        return Built(original.kind, original.ctor, original.frozen, original.length, original.keys)
 
     def _class_reference(self, node: ast.expr) -> Built:
         """`nn.BatchNorm2d` or `BasicConv2d` used as a value: a class that builds a module when called."""

@@ -79,6 +79,8 @@ def test_gitignore_is_honoured_in_a_git_work_tree(tmp_path: Path) -> None:
     assert paths(run("--isolated", "--no-respect-gitignore", ".", cwd=tmp_path)[1]) == [
         "generated/model.py", "scratch.py", "src/model.py"]
     assert paths(run("--isolated", "src", cwd=tmp_path)[1]) == ["src/model.py"]  # from a subdirectory too
+    # an ignored directory named on the command line is linted, as a named file is (unless --force-exclude)
+    assert paths(run("--isolated", "generated", cwd=tmp_path)[1]) == ["generated/model.py"]
     (tmp_path / "pyproject.toml").write_text("[tool.flake8-ddp-unused]\nrespect-gitignore = false\n",
                                              encoding="utf-8")
     assert len(paths(run(".", cwd=tmp_path)[1])) == 3
