@@ -173,3 +173,27 @@ def test_resolving_a_submodule_does_not_read_the_package(tmp_path: Path) -> None
     assert parsed <= {"__init__.py", "layers.py", "initialization.py"} | {f"mod{i}.py" for i in range(40)} | {
         "sub39.py"}, sorted(parsed)
     assert "sub0.py" not in parsed
+
+
+def test_a_method_over_the_parse_budget_is_skipped_not_parsed() -> None:
+    """A 200,000-line forward took 5.6 GB in libcst: past 5,000 lines a method is not parsed."""
+    body = "".join(f"        x = self.used(x) + {i}\n" for i in range(6000))
+    source = HEADER + ("class Long(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                       "        self.used = nn.Linear(2, 2)\n        self.spare = nn.Linear(2, 2)\n\n"
+                       f"    def forward(self, x):\n{body}        return x\n")
+    skipped: List[Skip] = []
+    analyze_tree(ast.parse(source), source.splitlines(keepends=True), "t.py", skipped=skipped)
+    assert skipped == [Skip("t.py", 5, "class Long", "forward() has 6002 lines, limit 5000")]
+    assert codes(source) == [(5, "DDP998"), (9, "DDP001")]
+
+
+def test_deep_inheritance_is_cut_with_a_record() -> None:
+    """Every class of a deep chain read its whole MRO (quadratic): past 64 classes a class is skipped."""
+    chain = "".join(f"class C{i}(C{i - 1}):\n    def forward(self, x):\n        return super().forward(x)\n\n\n"
+                    for i in range(1, 100))
+    source = HEADER + ("class C0(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                       "        self.used = nn.Linear(2, 2)\n        self.spare = nn.Linear(2, 2)\n\n"
+                       "    def forward(self, x):\n        return self.used(x)\n\n\n") + chain
+    found = codes(source)
+    assert (9, "DDP001") in found
+    assert [code for _, code in found].count("DDP998") == 100 - 64  # C64 to C99
