@@ -15,6 +15,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, U
 
 import libcst as cst
 
+from . import config_defaults
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 
@@ -32,6 +33,7 @@ class Guard:
     detail: str = ""  # batch: data | random | task | rank;  static/built: the attribute name
     polarity: bool = True  # False on the other side of the test
     key: str = ""  # the test as written, the same on both sides: `c` and `not c` are complements
+    note: str = ""  # the configuration defaults a per-batch guard was judged with ("layerdrop=0.1")
 
 
 Index = Union[None, int, Tuple[Optional[int], Optional[int], Optional[int]], str]
@@ -354,6 +356,14 @@ class FlowAnalyzer:
         self.entry_returns: List[Tuple[Val, Tuple[Guard, ...]]] = []
         self.backward: Taint = {}
         self.steps = 0
+
+    def _config_scope(self) -> config_defaults.ConfigScope:
+        """The configuration objects the class reads and their literal defaults (config_defaults.py)."""
+        scope = self.__dict__.get("_config")
+        if scope is None:
+            scope = self.__dict__["_config"] = config_defaults.ConfigScope(
+                self.index, self.cls, self.mro, config_defaults.resolve_class)
+        return scope
 
     # ---- lookup ----
     def lookup(self, name: str, start: int = 0) -> Optional[Tuple[ClassInfo, FunctionNode, bool]]:
@@ -807,6 +817,9 @@ class FlowAnalyzer:
         if attr == "training":
             return (Guard(ALWAYS, text),)
         if attr is not None:
+            held = self._config_scope().self_attribute(attr) if attr not in self.init.attrs else None
+            if held is not None:  # a switch read from a configuration in __init__
+                return (self._guard_from_origin(held, text),)
             return (self._self_flag_guard(attr, text, True),)
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
             comparison = test.comparisons[0]
@@ -819,6 +832,10 @@ class FlowAnalyzer:
                     self.eval(test.left, env, frame, test=True)
                     return (self._self_flag_guard(left_attr, text, positive),)
                 value = self.eval(test.left, env, frame, test=True)
+                decided = self._config_scope().compare("is not" if positive else "is",
+                                                       (value.origin, config_defaults.MISSING), (frozenset(), None))
+                if decided is not None:  # `self.config.x is not None` at the configuration's defaults
+                    return (self._guard_from_origin(decided, text),)
                 return (self._presence_guard(value.origin, text),)
             if left_attr == "training" and isinstance(right, cst.Name) and right.value in ("True", "False"):
                 truthy = (right.value == "True") == isinstance(op, (cst.Is, cst.Equal))
@@ -854,6 +871,8 @@ class FlowAnalyzer:
 
     def _guard_from_origin(self, origin: FrozenSet[str], text: str) -> Guard:
         origin = origin - _MARKERS
+        if any(o.startswith(config_defaults.MARKERS) for o in origin):
+            return self._config_scope().guard(origin, text, self._guard_from_origin)
         if not origin or origin <= {"const"}:
             return Guard(UNKNOWN, text)
         if origin & {"shape", _DYNSIZE, "unknown", "selfattr", "global"} or origin <= {"module", "const"}:
@@ -937,6 +956,8 @@ class FlowAnalyzer:
             return value if isinstance(node.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)) else _not_mask(value)
         if isinstance(node, cst.UnaryOperation):
             inner = self._eval(node.expression, env, frame, test)
+            if isinstance(node.operator, cst.Not) and any(o.startswith(config_defaults.MARKERS) for o in inner.origin):
+                return Val(origin=frozenset({"unknown"}))  # `x = not self.config.y`: not judged
             if isinstance(node.operator, cst.Not):
                 return _not_mask(detach(inner))
             return flatten(inner) if isinstance(node.operator, cst.BitInvert) else _not_mask(flatten(inner))
@@ -947,6 +968,9 @@ class FlowAnalyzer:
         if isinstance(node, cst.Comparison):
             parts = [self._eval(node.left, env, frame, test)]
             parts += [self._eval(c.comparator, env, frame, test) for c in node.comparisons]
+            decided = self._config_comparison(node, parts)
+            if decided is not None:
+                return decided
             value = detach(join(*parts))
             return replace(value, origin=value.origin | {_MASK})  # `x[labels > 0]` selects by it
         if isinstance(node, cst.IfExp):
@@ -981,6 +1005,29 @@ class FlowAnalyzer:
             return Val(origin=frozenset({"const"}))
         return Val(origin=frozenset({"unknown"}))
 
+    def _config_comparison(self, node: cst.Comparison, parts: Sequence[Val]) -> Optional[Val]:
+        """A comparison decided at the configuration's defaults (`self.config.x == "absolute"`)."""
+        if len(node.comparisons) != 1:
+            return None
+        op = config_defaults.comparison_operator(node.comparisons[0].operator)
+        left = (parts[0].origin, config_defaults.cst_literal(node.left))
+        right = (parts[1].origin, config_defaults.cst_literal(node.comparisons[0].comparator))
+        held = self._config_scope().compare(op, left, right) if op else None
+        return None if held is None else Val(origin=held)
+
+    def _config_getattr(self, node: cst.Call, name: str) -> Optional[Val]:
+        """`getattr(self.config, "x", default)`: the configuration's default, else the getattr default."""
+        if name != "getattr" or len(node.args) not in (2, 3) or not isinstance(node.args[1].value, cst.SimpleString):
+            return None
+        holder = _is_self_attr(node.args[0].value)
+        scope = self._config_scope()
+        if holder is None or holder not in scope.self_sources:
+            return None
+        default = config_defaults.cst_literal(node.args[2].value) if len(node.args) == 3 else config_defaults.MISSING
+        held = scope.getattr_default(scope.self_attribute(holder) or frozenset(),
+                                     str(node.args[1].value.evaluated_value), default)
+        return None if held is None else Val(origin=held)
+
     def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False,
                 ref: bool = True) -> Val:
         if len(self.uses) >= _MAX_USES:
@@ -997,6 +1044,9 @@ class FlowAnalyzer:
             return self.eval_self_attribute(name, node, frame, test)
         # `self.x.weight`, `h.data`, `x.shape`
         base = self._eval(node.value, env, frame, test)
+        held = self._config_scope().member(base.origin, name)
+        if held is not None:
+            return Val(origin=held)
         if name == "shape":
             return _size_of(base, first=False)
         if name in _SHAPE_ATTRS:
@@ -1033,6 +1083,9 @@ class FlowAnalyzer:
             return Val(bound=(owner, name))
         if name in _RANK_ATTRS:
             return Val(origin=frozenset({"rank"}))
+        held = self._config_scope().self_attribute(name)
+        if held is not None:
+            return Val(origin=held)
         if name in self.init.flags:
             return Val(origin=frozenset({f"static:{name}"}))
         if not self.mro_complete or self.init.dynamic_attrs:
@@ -1226,6 +1279,9 @@ class FlowAnalyzer:
                     return self.new_use(attr, WHOLE, frame, node, test_only=test)
                 return Val(origin=frozenset({"selfattr"}))
             raise GiveUp("getattr(self, name)")
+        held = self._config_getattr(node, name)
+        if held is not None:
+            return held
         if name in ("vars",) and node.args and _is_self(node.args[0].value):
             raise GiveUp("vars(self)")
         if name in _SHAPE_FUNCTIONS:
@@ -1239,7 +1295,7 @@ class FlowAnalyzer:
             return Val(origin=frozenset({"false_in_training"}))
         if qual in _RANDOM_FUNCTIONS or qual.startswith(_RANDOM_PREFIXES) or name.startswith(_RANDOM_PREFIXES):
             self.eval_args(node, env, frame)
-            return Val(origin=frozenset({"random"}))
+            return Val(origin=frozenset({"random"}) | config_defaults.uniform_origin(qual or name, node.args))
         if qual in _RANK_FUNCTIONS:
             return Val(origin=frozenset({"rank"}))
 
@@ -1486,6 +1542,8 @@ def guard_origins(guards: Sequence[Guard]) -> FrozenSet[str]:
     for guard in guards:
         if guard.kind == BATCH:
             origins.add(_DETAIL_ORIGIN.get(guard.detail, "unknown"))
+            if guard.note:  # a value assigned under the guard keeps the configuration it was judged with
+                origins.add(config_defaults.NOTE + guard.note)
         elif guard.kind == OPTIONAL:
             origins.add("optional")
         elif guard.kind in (UNKNOWN, STATIC, BUILT):
@@ -1498,8 +1556,9 @@ def conjoin(guards: Tuple[Guard, ...], text: str) -> Guard:
     kinds = [g for g in guards if g.kind != ALWAYS]
     if not kinds:
         return Guard(ALWAYS, text)
-    if any(g.kind == NEVER for g in kinds):
-        return Guard(NEVER, text)
+    never = [g for g in kinds if g.kind == NEVER]
+    if never:  # keeps a configuration's default that decided it
+        return Guard(NEVER, text, _config_detail(never[0]))
     if len(kinds) == 1:
         return kinds[0]
     for kind in (UNKNOWN, BUILT, STATIC):
@@ -1529,15 +1588,20 @@ def negate(guards: Tuple[Guard, ...]) -> Guard:
         g = guards[0]
         text = _negated_text(g.text)
         if g.kind == ALWAYS:
-            return Guard(NEVER, text, key=g.key, polarity=not g.polarity)
+            return Guard(NEVER, text, _config_detail(g), key=g.key, polarity=not g.polarity)
         if g.kind == NEVER:
-            return Guard(ALWAYS, text, key=g.key, polarity=not g.polarity)
+            return Guard(ALWAYS, text, _config_detail(g), key=g.key, polarity=not g.polarity)
         return replace(g, text=text, polarity=not g.polarity)
     parts = [negate((g,)) for g in guards]
     result = parts[0]
     for part in parts[1:]:
         result = disjoin(result, part, _negated_text(" and ".join(g.text for g in guards)))
     return result
+
+
+def _config_detail(guard: Guard) -> str:
+    """The detail a negated or conjoined always/never guard keeps: the configuration default deciding it."""
+    return guard.detail if guard.detail.startswith(config_defaults.CONFIG_DETAIL) else ""
 
 
 def _negated_text(text: str) -> str:

@@ -167,8 +167,9 @@ MODEL_RULES: Tuple[Rule, ...] = (
             x = layer(x)""",
         use_instead="""        # keep layer-drop and launch with find_unused_parameters=True,
         # or drop residual branches by scaling (DropPath/StochasticDepth) instead of skipping modules""",
-        known_limits="Conditions on shapes, `isinstance`, configuration objects (`self.cfg.x`) and "
-        "unknown calls are not judged. Loops are assumed to run at least once.",
+        known_limits="Conditions on shapes, `isinstance` and unknown calls are not judged. A rate read from a "
+        "configuration object (`self.config.layerdrop`, `cfg.x`, argparse `args.x`) is judged at its literal "
+        "default, and not judged without one. Loops are assumed to run at least once.",
         options=_MODEL_OPTIONS,
     ),
     Rule(
@@ -193,7 +194,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
         return out""",
         use_instead="""        self.aux = nn.Linear(8, 2) if use_aux else None""",
         known_limits="Only flags stored from a constructor argument or a literal in `__init__` and never "
-        "reassigned elsewhere in the class are judged; flags inside config objects are not.",
+        "reassigned elsewhere in the class, and switches of configuration objects with a literal default "
+        "(configuration classes, dataclasses, the file's argparse parsers), are judged, at that default.",
         options=_MODEL_OPTIONS,
     ),
     Rule(

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from typing import List, Optional, Sequence, Tuple
 
 from .flow import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
+from .config_defaults import CONFIG_DETAIL, decided_static
 from .init_facts import FileFacts, InitFacts, TrainableAttr, falsy_default
 from .registry import rules_by_code
 
@@ -69,6 +70,10 @@ FIX_TEXT = {
 
 def guard_kind(guard: Guard, attr: TrainableAttr, init: InitFacts) -> Tuple[str, str]:
     """How a guard looks from DDP training's side, for the uses of ``attr``; and a default for DDP102."""
+    if guard.kind == NEVER and guard.detail.startswith(CONFIG_DETAIL):
+        # false with the configuration's defaults: like a constructor flag that is off (DDP102), unless the
+        # module itself is built only under some condition
+        return (STATIC, guard.detail[len(CONFIG_DETAIL):]) if attr.built_under is None else (UNKNOWN, "")
     if guard.kind in (ALWAYS, NEVER, BATCH, OPTIONAL, UNKNOWN):
         return guard.kind, ""
     if guard.kind == BUILT:
@@ -88,6 +93,9 @@ def guard_kind(guard: Guard, attr: TrainableAttr, init: InitFacts) -> Tuple[str,
         if attr.built_under is not None:
             same = attr.built_under == flag.key if guard.polarity else attr.built_under == f"not {flag.key}"
             return (ALWAYS if same else UNKNOWN), ""
+        runs = decided_static(flag, guard.polarity)  # a literal bool default decides `not self.use_ckpt` too
+        if runs is not None:
+            return (ALWAYS, "") if runs else (STATIC, flag.default or "")
         if guard.polarity and falsy_default(flag):
             return STATIC, flag.default or ""
         return UNKNOWN, ""
@@ -255,7 +263,7 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
             return []
         code = STATUS_CODE[verdict.status]
         guard = verdict.guard
-        fields["guard"] = guard.text if guard else ""
+        fields["guard"] = (guard.text + (f" (default {guard.note})" if guard.note else "")) if guard else ""
         fields["kind"] = guard.detail if guard else ""
         fields["default"] = verdict.default
         fields["how"] = {"nograd": "without autograd",
