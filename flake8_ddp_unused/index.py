@@ -128,8 +128,23 @@ class FileIndex:
     def _read_nested(self) -> None:
         """Imports in any function, and module classes defined inside functions (a LightningModule
         written in ``main()``): read like top-level ones where the name is not taken at module level."""
+        # only the top-level statements whose lines hold an indented import or class statement are walked
+        text = "".join(self.lines)
+        if not any(marker in text for marker in _TRAINING_MARKERS):
+            return  # model libraries: names in function scopes matter to training scripts and launches
+        if _NESTED_NAME.search(text) is None:
+            return
+        wanted: List[int] = []
+        line, last = 1, 0
+        for match in _NESTED_NAME.finditer(text):
+            line += text.count("\n", last, match.start())
+            last = match.start()
+            wanted.append(line)
         nested: List[ast.ClassDef] = []
-        stack: List[Tuple[ast.stmt, bool]] = [(node, False) for node in self.tree.body]
+        compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try)
+        stack: List[Tuple[ast.stmt, bool]] = [
+            (node, False) for node in self.tree.body if isinstance(node, compound)
+            and any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in wanted)]
         while stack:
             node, inside = stack.pop()
             if inside and isinstance(node, ast.Import):
@@ -334,6 +349,11 @@ def direct_base_kind(base: str, owner: "FileIndex") -> Optional[str]:
     if base in ("fastNLP.models.BaseModel", "fastNLP.models.base_model.BaseModel"):
         return "module"
     return None
+
+
+_TRAINING_MARKERS = ("backward", "DistributedDataParallel", "DDP", "Trainer", "Accelerator", "LightningModule",
+                     "create_ddp_model", "find_unused_parameters")
+_NESTED_NAME = re.compile(r"^[ \t]+(?:import|from|class)\s", re.M)
 
 
 def _top_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:

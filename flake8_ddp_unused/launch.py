@@ -804,6 +804,8 @@ class LaunchChecker:
 
     def _hf_trainer_subclass(self, qual: str) -> bool:
         """A project class derived from transformers' Trainer (``class MyTrainer(Trainer)``)."""
+        if not qual.endswith("Trainer"):
+            return False
         info = self.index.local_class(qual)
         if info is None:
             return False
