@@ -131,10 +131,15 @@ class FlowResult:
     paths: List[Tuple[Taint, Tuple[Guard, ...]]] = field(default_factory=list)  # each return, its guards
     silent: Optional[str] = None  # why nothing about this class can be judged
     parts: Dict[int, Tuple[object, object]] = field(default_factory=dict)  # part use id -> (child summary, part)
+    limit: Optional[str] = None  # set when the silence is a limit of the analysis, not a property of the code
 
 
 class GiveUp(Exception):
     """Usage cannot be decided statically: stay silent about the class."""
+
+
+class Limit(GiveUp):
+    """The analysis stopped at one of its limits (size, depth, parse): silent, and recorded as skipped."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,7 +247,9 @@ def _int_of(node: Optional[cst.BaseExpression]) -> Optional[int]:
 # ---------------------------------------------------------------------------------------------
 # Parsing methods with libcst (only the methods the analysis reads)
 # ---------------------------------------------------------------------------------------------
-_MAX_EXPRESSION_DEPTH = 100  # libcst is super-linear on very deep expressions (generated code)
+# libcst nests what ast keeps flat (`a and b and c`), is super-linear on deep nesting and its native parser
+# overflows the C stack (a segfault, the whole flake8 run lost) from a few thousand levels.
+MAX_EXPRESSION_DEPTH = 100
 
 
 def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
@@ -251,14 +258,20 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     cached = module.method_parse_cache.get(first)
     if cached is not None:
         return cached
-    if _expression_depth(func) > _MAX_EXPRESSION_DEPTH:
-        raise GiveUp("expression too deep")
+    depth = cst_nesting(func)
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise Limit(f"{func.name}() nests expressions {depth} deep, limit {MAX_EXPRESSION_DEPTH}")
     last = func.end_lineno or func.lineno
-    segment = "".join(module.lines[first - 1:last])
+    _spend_parse_budget(module, func.name, last - first + 1)
+    segment = "".join(_formfeed_free(line) for line in module.lines[first - 1:last])
     if not segment.endswith("\n"):
         segment += "\n"
     # An indented block parses under any header; "if 1:" keeps the method's own indentation.
-    wrapper = cst.parse_module("if 1:\n" + segment)
+    try:
+        wrapper = cst.parse_module("if 1:\n" + segment)
+    except (cst.ParserSyntaxError, RecursionError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise Limit(f"libcst cannot parse {func.name}(): {first_line}") from None
     statement = wrapper.body[0]
     assert isinstance(statement, cst.If)
     node = statement.body.body[0]  # type: ignore[union-attr]
@@ -268,18 +281,49 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     return node
 
 
-def _expression_depth(func: FunctionNode) -> int:
-    """The deepest nesting of expressions in a method, measured on the ast (iteratively)."""
+# libcst holds ~25 KB and spends ~0.2 ms per line it parses: the lines parsed are the memory and time budget.
+MAX_METHOD_LINES = 5000
+PARSE_BUDGET_LINES = 20000  # per file, on top of the file's own length
+
+
+def _spend_parse_budget(module: FileIndex, name: str, lines: int) -> None:
+    if lines > MAX_METHOD_LINES:
+        raise Limit(f"{name}() has {lines} lines, limit {MAX_METHOD_LINES}")
+    budget = PARSE_BUDGET_LINES + len(module.lines)
+    if module.parsed_lines + lines > budget:
+        raise Limit(f"the file's budget of {budget} re-parsed lines is spent")
+    module.parsed_lines += lines
+
+
+def _formfeed_free(line: str) -> str:
+    """CPython's tokenizer restarts the indentation column at a form feed; libcst does not. Drop the
+    indentation up to the last form feed so that both read the same block structure."""
+    if "\f" not in line:
+        return line
+    stripped = line.lstrip(" \t\f")
+    indent = line[:len(line) - len(stripped)]
+    return indent[indent.rfind("\f") + 1:] + stripped if "\f" in indent else line
+
+
+def cst_nesting(node: ast.AST) -> int:
+    """The deepest nesting of expressions as libcst builds them, measured on the ast (iteratively): a
+    boolean or comparison chain is flat in ast but libcst nests one level per operand. Stops counting
+    once past the limit."""
     deepest = 0
-    stack: List[Tuple[object, int]] = [(func, 0)]
+    stack: List[Tuple[ast.AST, int]] = [(node, 0)]
     while stack:
-        node, depth = stack.pop()
+        current, depth = stack.pop()
         if depth > deepest:
             deepest = depth
-            if deepest > _MAX_EXPRESSION_DEPTH:
+            if deepest > MAX_EXPRESSION_DEPTH:
                 break
-        for child in ast.iter_child_nodes(node):  # type: ignore[arg-type]
-            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, ast.expr):
+                extra = len(child.values) - 1 if isinstance(child, ast.BoolOp) else (
+                    len(child.ops) - 1 if isinstance(child, ast.Compare) else 0)
+                stack.append((child, depth + 1 + extra))
+            else:
+                stack.append((child, depth))
     return deepest
 
 
@@ -355,9 +399,11 @@ class FlowAnalyzer:
                                         stack=())
         except GiveUp as why:
             result.silent = str(why) or "undecidable"
+            if isinstance(why, Limit):
+                result.limit = result.silent
             return result
         except RecursionError:
-            result.silent = "too deep"
+            result.silent = result.limit = f"{entry}() nests too deep for the interpreter"
             return result
         result.uses = [use for use in self.uses if use.id not in self.consumed]
         result.escaped = self.escaped
@@ -475,7 +521,7 @@ class FlowAnalyzer:
     def exec_stmt(self, stmt: cst.CSTNode, env: Dict[str, Val], frame: Frame) -> str:
         self.steps += 1
         if self.steps > _MAX_STEPS:
-            raise GiveUp("too large")
+            raise Limit(f"its training step runs more than {_MAX_STEPS} statements")
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 status = self.exec_small(small, env, frame)
@@ -866,7 +912,7 @@ class FlowAnalyzer:
     def _eval(self, node: cst.BaseExpression, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
         self.steps += 1
         if self.steps > _MAX_STEPS:
-            raise GiveUp("too large")
+            raise Limit(f"its training step runs more than {_MAX_STEPS} statements")
         if isinstance(node, cst.Name):
             if node.value == "self":
                 return Val(origin=frozenset({"self"}))
@@ -1000,7 +1046,7 @@ class FlowAnalyzer:
     def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False,
                 ref: bool = True) -> Val:
         if len(self.uses) >= _MAX_USES:
-            raise GiveUp("too many uses")  # generated code: stay silent rather than spend quadratic time
+            raise Limit(f"its training step uses submodules more than {_MAX_USES} times")
         use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, test_only, ref)
         self.uses.append(use)
         if test_only:

@@ -52,6 +52,16 @@ def dotted_name(node: ast.AST) -> Optional[str]:
     return None
 
 
+MAX_MRO = 64  # classes in one method resolution order; deeper hierarchies are skipped (a Skip record)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text: str) -> List[str]:
+    """The lines of a source text as Python numbers them (and flake8 hands them over): ``str.splitlines``
+    also breaks at form feeds and other separators, which shifts every line after them."""
+    return _LINE.findall(text)
+
+
 class FileIndex:
     """Imports, classes and functions of one file."""
 
@@ -81,8 +91,10 @@ class FileIndex:
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
         self.module_kind_cache: Dict[str, Optional[str]] = {}  # class name -> module kind (None: no module)
         self.method_parse_cache: Dict[int, Any] = {}  # first line -> libcst FunctionDef (flow.parse_method)
+        self.parsed_lines = 0  # lines of this file parsed with libcst so far (flow's parse budget)
         self._external_classes: Dict[Tuple[int, str], Optional[ClassInfo]] = {}
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
+        self._mro_cache: Dict[str, Tuple[List["ClassInfo"], bool]] = {}
         self._read_top_level()
         self._read_nested()
 
@@ -276,8 +288,13 @@ class FileIndex:
         """Readable classes in method-resolution order, and whether every base was readable.
 
         A depth-first, left-to-right order with duplicates dropped (explicit stack) is exact for the single
-        inheritance of model code and good enough for mixins.
+        inheritance of model code and good enough for mixins. Computed once per class, and cut after
+        MAX_MRO classes (then incomplete): every class of a deep hierarchy reads its whole MRO, so an
+        unbounded one makes the cost quadratic in the depth.
         """
+        cached = self._mro_cache.get(cls.name) if cls.module is self else None
+        if cached is not None:
+            return list(cached[0]), cached[1]
         order: List[ClassInfo] = []
         complete = True
         seen: set = set()
@@ -288,6 +305,9 @@ class FileIndex:
             if key in seen:
                 continue
             seen.add(key)
+            if len(order) > MAX_MRO:
+                complete = False
+                break
             order.append(info)
             parents: List[ClassInfo] = []
             for base in info.base_names:
@@ -302,6 +322,8 @@ class FileIndex:
                     continue
                 parents.append(parent)
             stack.extend(reversed(parents))
+        if cls.module is self:
+            self._mro_cache[cls.name] = (list(order), complete)
         return order, complete
 
     def module_classes(self) -> Iterator[Tuple[ClassInfo, str]]:

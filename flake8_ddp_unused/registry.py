@@ -253,6 +253,25 @@ MODEL_RULES: Tuple[Rule, ...] = (
         options=_MODEL_OPTIONS,
     ),
     Rule(
+        code="DDP998",
+        name="analysis-skipped",
+        message="analysis of {subject} stopped ({reason}); findings about it may be missing",
+        summary="(Off by default.) A part of the file the analysis gave up on, and why.",
+        why="Where the analysis stops (an expression nested deeper than libcst can safely parse, a training "
+        "step larger than the per-file budget, a method libcst cannot re-parse), the code is not judged and "
+        "only the plain facts are reported about it (trainable state whose name the class's code never "
+        "writes again is still DDP001). Silence there does not mean the code is fine: enable this code "
+        "to see what was skipped. The standalone command lists the same records on stderr with "
+        "`--verbose` and under `\"skipped\"` in its JSON report.",
+        example="""$ flake8 --extend-select DDP998 model.py
+model.py:12:1: DDP998 analysis of class Generated stopped (forward() nests expressions 5001 deep, limit 100); \
+findings about it may be missing""",
+        use_instead="""# split the generated expression or the very large method, or accept that it is not checked""",
+        known_limits="Reported on the line of the class (or of the code) that was skipped. The budgets are "
+        "counted in work done, not seconds, so the same file gives the same records on every machine.",
+        default_on=False,
+    ),
+    Rule(
         code="DDP999",
         name="internal-error",
         message="flake8-ddp-unused could not analyse this file ({error}); please report it",
