@@ -1,7 +1,7 @@
 """Cost of flake8-ddp-unused on real code, against the targets of issue 6. Prints a table of ratios.
 
     python benchmarks/bench.py                 # everything (about 15 minutes on 2 cores)
-    python benchmarks/bench.py --only t1,t2    # some targets: t1 t2 t3 t4 t5 robust
+    python benchmarks/bench.py --only t1,t2    # some targets: t1 t2 t3 t4 t5 robust memory
     python benchmarks/bench.py --repeat 5      # more runs per measurement (the minimum is kept)
 
 How "flake8 without the plugin" is measured, honestly: flake8 runs every installed plugin whatever
@@ -240,6 +240,30 @@ def target_5(out: List[str]) -> None:
     out.append(text)
 
 
+def median(values: List[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def memory(repeat: int, out: List[str]) -> None:
+    """Issue 12: peak memory (all processes) of the whole transformers models/ run with -j2, flake8 alone
+    (clean venv) against flake8 with the plugin, alternated in the same session; medians of ``repeat``."""
+    path = corpus_path("transformers")
+    baseline = venv_python("flake8", [FLAKE8])
+    alone: List[Run] = []
+    plugin: List[Run] = []
+    for _ in range(repeat):
+        alone.append(flake8(baseline, [path], jobs=2, sample_memory=True))
+        plugin.append(flake8(PLUGIN_PYTHON, [path], jobs=2, sample_memory=True))
+    mem_alone, mem_plugin = median([r.maxrss_mb for r in alone]), median([r.maxrss_mb for r in plugin])
+    cpu_alone, cpu_plugin = median([r.cpu_s for r in alone]), median([r.cpu_s for r in plugin])
+    text = (f"transformers models/, `flake8 -j2`, median of {repeat}: peak memory flake8 alone {mem_alone:.0f} MB, "
+            f"with the plugin {mem_plugin:.0f} MB (ratio {mem_plugin / mem_alone:.2f}, target <= 2); CPU "
+            f"{cpu_alone:.0f} s vs {cpu_plugin:.0f} s (ratio {cpu_plugin / cpu_alone:.2f})")
+    print(text)
+    out.append("\n### Memory of the whole transformers run (issue 12)\n")
+    out.append(text)
+
+
 def robustness(out: List[str]) -> None:
     """Zero DDP999 (internal error) over every corpus and the standard library; no traceback."""
     print("\n## Robustness: DDP999 (internal errors) with --select DDP --extend-select DDP999, -j2")
@@ -291,6 +315,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         target_5(out)
     if "robust" in only:
         robustness(out)
+    if "memory" in only:
+        memory(args.repeat, out)
     text = "\n".join(out) + "\n"
     print("\n" + text)
     if args.write:

@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 import ast
+import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .flow import FlowAnalyzer, FlowResult, Use
-from .index import ClassInfo, FileIndex
-from .init_facts import InitCollector, TrainableAttr, file_facts
+from .flow import _SELF_ESCAPES, FlowAnalyzer, FlowResult, Use
+from .index import MAX_MRO, ClassInfo, FileIndex, source_lines
+from .init_facts import TRAINABLE_KINDS, InitCollector, TrainableAttr, file_facts
 from .other_entries import rescuer
 from .project_calls import called_method_names, trains_with_hf_trainer
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
+from .summaries import partial_findings
+from .skips import Skip
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Code that reaches submodules without naming them: with it in a class's methods, a name that is never
+# written is no evidence of a submodule that is never used.
+_UNNAMED_ACCESS = frozenset(_SELF_ESCAPES | {"getattr", "vars", "setattr", "__getattribute__"})
 
 DEFAULT_ENTRY_POINTS = ("forward",)
 
@@ -101,11 +110,18 @@ class FileAnalysis:
         self._reports: Dict[str, ClassReport] = {}
         self._ran = False
         self._verdicts: Dict[str, Dict[Tuple[str, str], Verdict]] = {}
+        self.skipped: List[Skip] = []  # what this file's analysis gave up on (see skips.py)
+        self._words: Dict[str, Counter] = {}  # file name -> how often each identifier is written in it
 
     def class_facts(self, info: ClassInfo, kind: str) -> Optional[ClassFacts]:
         mro, complete = self.index.mro(info)
         entry = entry_point(self.index, info, kind, mro, self.settings)
         if entry is None:
+            return None
+        if len(mro) > MAX_MRO:
+            if info.module is self.index:
+                self.skipped.append(Skip(self.index.filename, info.node.lineno, f"class {info.name}",
+                                         f"it inherits through more than {MAX_MRO} classes"))
             return None
         init = InitCollector(self.index, info, mro, complete).collect()
         if not init.attrs:
@@ -132,9 +148,9 @@ class FileAnalysis:
                     names.add(name)
         return names
 
-    def verdicts(self, facts: ClassFacts) -> Dict[str, Verdict]:
+    def verdicts(self, facts: ClassFacts, mro: Sequence[ClassInfo] = ()) -> Dict[str, Verdict]:
         if facts.flow.silent:
-            return {}
+            return self.plain_verdicts(facts, mro) if facts.flow.limit else {}
         by_attr: Dict[str, List[Use]] = {}
         for use in facts.flow.uses:
             by_attr.setdefault(use.attr, []).append(use)
@@ -162,6 +178,32 @@ class FileAnalysis:
             if judge_attribute(attr, uses, other).status in (LIVE, UNDECIDED):
                 return True
         return False
+
+    def plain_verdicts(self, facts: ClassFacts, mro: Sequence[ClassInfo]) -> Dict[str, Verdict]:
+        """The flow analysis stopped at a limit, but a plain fact still holds: trainable state whose name is
+        written exactly once in all the code of the class's hierarchy (its own `self.x = ...`) is never used.
+        Anything else about the class stays undecided."""
+        if not mro or facts.init.dynamic_attrs or facts.init.reads_unknown_init:
+            return {}
+        files = {info.module.filename: info.module for info in mro}
+        files[self.index.filename] = self.index
+        words: Counter = Counter()
+        for name, index in files.items():
+            if name not in self._words:
+                self._words[name] = Counter(_WORD.findall("".join(index.lines)))
+            words.update(self._words[name])
+        for info in mro:
+            for method, func in list(info.methods.items()) + list(info.properties.items()):
+                if method == "__init__":
+                    continue
+                body = info.module.lines[func.lineno - 1:func.end_lineno or func.lineno]
+                if _UNNAMED_ACCESS & set(_WORD.findall("".join(body))):
+                    return {}
+        verdicts = {}
+        for name, attr in facts.init.attrs.items():
+            if attr.built.kind in TRAINABLE_KINDS and words[name] == 1 and not self._never_judged(attr, facts):
+                verdicts[name] = Verdict("unused")
+        return verdicts
 
     def _frozen_in_family(self, attr: TrainableAttr, facts: ClassFacts) -> bool:
         """Frozen through `self.x` in the analysed class, the class that builds it, or a relative."""
@@ -197,7 +239,8 @@ class FileAnalysis:
             facts = self.class_facts(info, kind)
             if facts is None:
                 continue
-            per_class.append((info, facts, self.verdicts(facts)))
+            per_class.append((info, facts, self.verdicts(facts, self.index.mro(info)[0])))
+            self._record_limits(info, facts)
         # The classes that get trained are the most derived ones: an attribute is reported when a leaf
         # of the file's class hierarchy leaves it without gradient. A base that is only subclassed is not
         # judged by its own forward (its subclasses override it); each class's report, which launch
@@ -216,8 +259,12 @@ class FileAnalysis:
                 own += found
                 if attr.file == self.index.filename:
                     here += [self._on_subclass(info, attr, f, verdicts_by_class) for f in found]
+            partial = partial_findings(facts, {n for n, v in verdicts.items() if v.status == LIVE},
+                                       self.file.frozen_names)
+            own += partial
+            here += [f for f in partial if facts.init.attrs[f.attr_name].file == self.index.filename]
             self._reports[info.name] = ClassReport(info, facts, own, self)
-            if (info.module.filename, info.name) in bases or facts.flow.silent:
+            if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
                 continue
             for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
@@ -239,6 +286,16 @@ class FileAnalysis:
         line = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         return replace(finding, line=line, col=node.col_offset)
 
+    def _record_limits(self, info: ClassInfo, facts: ClassFacts) -> None:
+        """A class of this file whose training step (or another method called from outside) was not
+        analysed to the end is recorded, with the reason."""
+        if info.module is not self.index:
+            return
+        for flow in [facts.flow] + facts.extra_flows:
+            if flow.limit:
+                reason = flow.limit if flow is facts.flow else f"{flow.entry}(): {flow.limit}"
+                self.skipped.append(Skip(self.index.filename, info.node.lineno, f"class {info.name}", reason))
+
     def report(self, class_name: str) -> Optional[ClassReport]:
         if not self._ran:
             self.run()
@@ -257,18 +314,25 @@ class FileAnalysis:
 
 
 def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<string>",
-                 settings: Settings = Settings(), module_name: str = "") -> List[Finding]:
+                 settings: Settings = Settings(), module_name: str = "",
+                 skipped: Optional[List[Skip]] = None) -> List[Finding]:
+    """Findings of one file, with a DDP998 finding per part skipped; ``skipped`` (when given) also
+    receives the skip records themselves."""
     index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
     from .launch import check_launches
-    from .project import attach
+    from .project import attach, start_file
 
+    start_file()
     attach(index, settings)  # classes imported from other files of the project
     analysis = FileAnalysis(index, settings)
     findings = analysis.run() + check_launches(analysis)
+    if skipped is not None:
+        skipped.extend(analysis.skipped)
+    findings += [skip.finding() for skip in analysis.skipped]
     return sorted(findings, key=lambda f: (f.line, f.col, f.code))
 
 
 def analyze_source(source: str, filename: str = "<string>", settings: Settings = Settings()) -> List[Finding]:
     tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source)
     return analyze_tree(tree, lines, filename, settings)

@@ -30,11 +30,13 @@ from . import __version__
 from .config import (CODE_KEYS, Config, ConfigError, apply, load_config, prefix_warnings, split_list,
                      unknown_prefixes)
 from .docs import render_rule
+from .index import source_lines
 from .notebook import Notebook, NotebookError, read_notebook
 from .output import FORMATS, Result, render
 from .plugin import MARKERS
 from .registry import rules_by_code
 from .settings import Settings
+from .skips import SKIP_CODE, Skip
 
 PROG = "flake8-ddp-unused"
 PROGRESS_MIN_FILES = 20  # below this, progress on a terminal is noise
@@ -49,6 +51,7 @@ NOQA_INLINE = getattr(flake8_defaults, "NOQA_INLINE_REGEXP", None) or getattr(fl
 class FileOutcome:
     results: Tuple[Result, ...] = ()
     error: str = ""  # why the file was skipped
+    skipped: Tuple[Skip, ...] = ()  # parts of the file the analysis gave up on
 
 
 def read_source(path: Path) -> str:
@@ -121,7 +124,7 @@ def char_column(line: str, column: int) -> int:
 
 def lint_source(source: str, filename: str, config: Config, notebook: Optional[Notebook] = None) -> FileOutcome:
     """Findings of one file's text, filtered as flake8 filters them. Never raises."""
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source)  # as Python numbers them (str.splitlines also breaks at form feeds)
     if not config.disable_noqa and any(flake8_defaults.NOQA_FILE.match(line) for line in lines):
         return FileOutcome()  # `# flake8: noqa`: flake8 skips the whole file
     if not any(marker in source for marker in MARKERS):
@@ -133,7 +136,8 @@ def lint_source(source: str, filename: str, config: Config, notebook: Optional[N
     try:
         from .analyzer import analyze_tree  # lazy: `explain` and `--help` do not need the analyser
 
-        findings = analyze_tree(tree, lines, filename, config.settings)
+        skipped: List[Skip] = []
+        findings = analyze_tree(tree, lines, filename, config.settings, skipped=skipped)
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
         text = f"{type(error).__name__}: {error}"[:200]
         if config.is_enabled("DDP999", filename):
@@ -156,7 +160,7 @@ def lint_source(source: str, filename: str, config: Config, notebook: Optional[N
         results.append(Result(filename, line, f.col + 1, f.code, f.message,
                               notebook is None and bool(f.fixable or rules_by_code()[f.code].fixable),
                               char_column=char_column(line_text, f.col + 1), cell=cell))
-    return FileOutcome(results=tuple(results))
+    return FileOutcome(results=tuple(results), skipped=tuple(skipped))
 
 
 # ---- finding the files ----
@@ -338,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show progress on stderr (default: when stderr is a terminal)")
     progress.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help=f"say what the analysis skipped and why (stderr; a \"skipped\" list in the json "
+                             f"report); the same records are the opt-in code {SKIP_CODE}")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -453,6 +460,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Optional[io.B
             err.isatty() and len(files) >= PROGRESS_MIN_FILES)
         progress = Progress(len(files), bool(show_progress), err)
         results: List[Result] = []
+        skipped: List[Skip] = []
         diffs: List[str] = []
         count = FixCount()
         for done, path in enumerate(files, start=1):
@@ -462,8 +470,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Optional[io.B
                 progress.close()
                 print(f"{_display(path, args)}: {outcome.error}", file=err)
             results.extend(outcome.results)
+            skipped.extend(outcome.skipped)
+            if args.verbose:
+                for skip in outcome.skipped:
+                    progress.close()
+                    print(f"{skip.file}:{skip.line}: skipped {skip.subject}: {skip.reason}", file=err)
         progress.close()
-        report = "".join(diffs) if args.diff else render(results, args.format)
+        report = "".join(diffs) if args.diff else render(results, args.format, skipped if args.verbose else None)
         (output or out).write(report)
     finally:
         if output is not None:

@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .flow import MAX_EXPRESSION_DEPTH, cst_nesting
+from .index import source_lines
 from .launch import Edit, launch_hits
 
 Key = Tuple[int, int]
@@ -24,15 +26,16 @@ def planned_edits(source: str, filename: str = "<string>", settings: Optional[An
     """The edits the launch checks offer for ``source`` (empty when nothing is fixable)."""
     from .analyzer import FileAnalysis, Settings
     from .index import FileIndex
-    from .project import attach
+    from .project import attach, start_file
 
     settings = settings if settings is not None else Settings()
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    lines = source.splitlines(keepends=True)
+    lines = source_lines(source)
     index = FileIndex(tree, lines, filename, "", settings.module_bases)
+    start_file()
     attach(index, settings)
     analysis = FileAnalysis(index, settings)
     analysis.run()
@@ -44,16 +47,22 @@ def planned_edits(source: str, filename: str = "<string>", settings: Optional[An
     return edits
 
 
-def fix_source(source: str, filename: str = "<string>", settings: Optional[Any] = None) -> str:
-    """The source with every safe launch-site fix applied; ``source`` itself when nothing applies."""
+def fix_source(source: str, filename: str = "<string>", settings: Optional[Any] = None,
+               max_line_length: int = 79) -> str:
+    """The source with every safe launch-site fix applied; ``source`` itself when nothing applies.
+    An added argument that would make its line longer than ``max_line_length`` (flake8's default) goes on
+    a new line."""
     edits = planned_edits(source, filename, settings)
     if not edits:
         return source
     try:
+        if cst_nesting(ast.parse(source)) > MAX_EXPRESSION_DEPTH:
+            return source  # libcst's native parser could overflow the C stack on it
         module = cst.parse_module(source)
-    except cst.ParserSyntaxError:
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
         return source
-    fixed = MetadataWrapper(module, unsafe_skip_copy=True).visit(_Fixer(edits))
+    fixer = _Fixer(edits, source_lines(source), max_line_length)
+    fixed = MetadataWrapper(module, unsafe_skip_copy=True).visit(fixer)
     return fixed.code
 
 
@@ -62,7 +71,7 @@ def diff_source(source: str, filename: str = "<string>", settings: Optional[Any]
     fixed = fix_source(source, filename, settings)
     if fixed == source:
         return ""
-    return "".join(difflib.unified_diff(source.splitlines(keepends=True), fixed.splitlines(keepends=True),
+    return "".join(difflib.unified_diff(source_lines(source), source_lines(fixed),
                                         fromfile=filename, tofile=filename))
 
 
@@ -77,8 +86,9 @@ def _char_columns(edit: Edit, lines: Sequence[str]) -> Edit:
 class _Fixer(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, edits: Sequence[Edit]) -> None:
+    def __init__(self, edits: Sequence[Edit], lines: Sequence[str] = (), limit: int = 10 ** 9) -> None:
         super().__init__()
+        self.lines, self.limit = lines, limit
         self.by_pos: Dict[Tuple[str, Key], List[Edit]] = {}
         self.imports = [e.value for e in edits if e.kind == "import"]
         for edit in edits:
@@ -91,13 +101,27 @@ class _Fixer(cst.CSTTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         for edit in self._edits("kwarg", original_node):
-            updated_node = _set_keyword(updated_node, edit.path[0], edit.value)
+            wrap = self._wrap_column(original_node.args, f", {edit.path[0]}={edit.value}")
+            updated_node = _set_keyword(updated_node, edit.path[0], edit.value, wrap)
         return updated_node
 
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
         for edit in self._edits("dict", original_node):
-            updated_node = _set_dict_path(updated_node, edit.path, edit.value) or updated_node
+            added = f', "{edit.path[0]}": {_nested(edit.path[1:], edit.value)}'
+            wrap = self._wrap_column(original_node.elements, added)
+            updated_node = _set_dict_path(updated_node, edit.path, edit.value, wrap) or updated_node
         return updated_node
+
+    def _wrap_column(self, items: Sequence[cst.CSTNode], added: str) -> Optional[int]:
+        """Where a new item goes when appending ``added`` after the last item would make its line too long:
+        under the first item (a visual or a hanging indent, as the call already has)."""
+        if not items or not self.lines:
+            return None
+        last = self.get_metadata(PositionProvider, items[-1]).end
+        text = self.lines[last.line - 1].rstrip("\r\n") if last.line <= len(self.lines) else ""
+        if len(text) + len(added) <= self.limit:
+            return None
+        return self.get_metadata(PositionProvider, items[0]).start.column
 
     def _replace(self, original_node: cst.BaseExpression, updated_node: cst.BaseExpression) -> cst.BaseExpression:
         for edit in self._edits("replace", original_node):
@@ -129,7 +153,7 @@ class _Fixer(cst.CSTTransformer):
         return updated_node.with_changes(body=body[:last_import + 1] + new + body[last_import + 1:])
 
 
-def _set_keyword(call: cst.Call, name: str, value: str) -> cst.Call:
+def _set_keyword(call: cst.Call, name: str, value: str, wrap: Optional[int] = None) -> cst.Call:
     expr = cst.parse_expression(value)
     args = list(call.args)
     for i, arg in enumerate(args):
@@ -138,27 +162,53 @@ def _set_keyword(call: cst.Call, name: str, value: str) -> cst.Call:
             return call.with_changes(args=args)
     new_arg = cst.Arg(value=expr, keyword=cst.Name(name),
                       equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-    return call.with_changes(args=_append(args, new_arg))
+    if not args:
+        return call.with_changes(args=[new_arg])
+    tail = args[-1].whitespace_after_arg  # what stands before the closing parenthesis
+    args[-1] = args[-1].with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+    args, closing = _append(args, new_arg, call.whitespace_before_args, tail, wrap)
+    args[-1] = args[-1].with_changes(whitespace_after_arg=closing)
+    return call.with_changes(args=args)
 
 
 Element = Union[cst.Arg, cst.BaseDictElement]
 
 
-def _append(items: List[Any], new: Any) -> List[Any]:
-    """Append keeping the layout: a trailing comma stays trailing, a one-line call stays one line."""
+Whitespace = cst.BaseParenthesizableWhitespace
+
+
+def _append(items: List[Any], new: Any, opening: Whitespace, tail: Whitespace,
+            wrap: Optional[int] = None) -> Tuple[List[Any], Whitespace]:
+    """Append ``new`` keeping the layout; returns the items and the whitespace before the closing bracket.
+
+    ``opening`` follows the opening bracket, ``tail`` precedes the closing one. One item per line stays one
+    per line (the new item on its own line, indented like the others, the bracket where it was); items on
+    one line get ``, new`` after the last one, or, when that line would be too long, on a new line at column
+    ``wrap``. A trailing comma stays trailing, a comment stays on its line."""
     if not items:
-        return [new]
+        return [new], tail
     last = items[-1]
-    if isinstance(last.comma, cst.Comma):  # trailing comma: the new item takes the same place
-        between = items[-2].comma.whitespace_after if len(items) >= 2 and isinstance(
-            items[-2].comma, cst.Comma) else last.comma.whitespace_after
-        items[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
-        return items + [new.with_changes(comma=last.comma)]
-    items[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    return items + [new]
+    trailing = isinstance(last.comma, cst.Comma)
+    gap = tail  # between the last item (with its comma) and the closing bracket
+    if trailing and not last.comma.whitespace_after.empty:  # libcst gives it to the comma in calls
+        gap = last.comma.whitespace_after
+    separator = items[-2].comma.whitespace_after if len(items) >= 2 and isinstance(items[-2].comma, cst.Comma) \
+        else opening
+    if isinstance(separator, cst.ParenthesizedWhitespace) and isinstance(gap, cst.ParenthesizedWhitespace):
+        before_new: Whitespace = gap.with_changes(indent=separator.indent, last_line=separator.last_line)
+        closing: Whitespace = cst.ParenthesizedWhitespace(indent=gap.indent, last_line=gap.last_line)
+    elif wrap is not None:
+        before_new = cst.ParenthesizedWhitespace(indent=False, last_line=cst.SimpleWhitespace(" " * wrap))
+        closing = gap
+    else:
+        before_new, closing = cst.SimpleWhitespace(" "), gap
+    comma_before = last.comma.whitespace_before if trailing else cst.SimpleWhitespace("")
+    last = last.with_changes(comma=cst.Comma(whitespace_before=comma_before, whitespace_after=before_new))
+    new = new.with_changes(comma=cst.Comma() if trailing else cst.MaybeSentinel.DEFAULT)
+    return items[:-1] + [last, new], closing
 
 
-def _set_dict_path(node: cst.Dict, path: Sequence[str], value: str) -> Optional[cst.Dict]:
+def _set_dict_path(node: cst.Dict, path: Sequence[str], value: str, wrap: Optional[int] = None) -> Optional[cst.Dict]:
     """Set ``node[path[0]][path[1]]... = value`` in a dict literal, creating inner dicts; None if impossible."""
     key = path[0]
     elements = list(node.elements)
@@ -177,8 +227,15 @@ def _set_dict_path(node: cst.Dict, path: Sequence[str], value: str) -> Optional[
                 return None
             elements[i] = element.with_changes(value=inner)
         return node.with_changes(elements=elements)
-    text = value
-    for part in reversed(path[1:]):
-        text = f'{{"{part}": {text}}}'
-    new = cst.DictElement(cst.SimpleString(f'"{key}"'), cst.parse_expression(text))
-    return node.with_changes(elements=_append(elements, new))
+    new = cst.DictElement(cst.SimpleString(f'"{key}"'), cst.parse_expression(_nested(path[1:], value)))
+    if not elements:
+        return node.with_changes(elements=[new])
+    elements, closing = _append(elements, new, node.lbrace.whitespace_after, node.rbrace.whitespace_before, wrap)
+    return node.with_changes(elements=elements, rbrace=node.rbrace.with_changes(whitespace_before=closing))
+
+
+def _nested(path: Sequence[str], value: str) -> str:
+    """``{"a": {"b": value}}`` for the path ``a, b``."""
+    for part in reversed(path):
+        value = f'{{"{part}": {value}}}'
+    return value

@@ -50,6 +50,7 @@ class Use:
     method: str
     test_only: bool = False  # a bare read inside a condition (`if self.aux is not None`)
     ref: bool = False  # a bare read (`layers = self.layers`): the call site of what it holds is the use
+    part: Optional[object] = None  # one part (item index, key) of what a call of a summarised child returns
 
 
 Taint = Dict[int, bool]  # use id -> detached on every path
@@ -64,6 +65,7 @@ class Val:
     func: Optional[object] = None  # a nested def or lambda to inline when called
     bound: Optional[Tuple[ClassInfo, str]] = None  # a bound self-method (owner, method name)
     truth: Optional[bool] = None  # known truthiness of a constant (a literal, a helper's default)
+    tail: bool = False  # `items` is only a prefix: more items of unknown number follow (`(a, b) + rest`)
 
     def taint_map(self) -> Taint:
         return dict(self.taint)
@@ -90,7 +92,7 @@ def join(*vals: Val) -> Val:
     taint = _join_taints(_flat_taint(v) for v in vals)
     origin: FrozenSet[str] = frozenset().union(*(v.origin for v in vals))
     items = None
-    if all(v.items is not None for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
+    if all(v.items is not None and not v.tail for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
         items = tuple(join(*parts) for parts in zip(*(v.items or () for v in vals)))
     keys = None
     if all(v.keys is not None for v in vals):
@@ -130,10 +132,16 @@ class FlowResult:
     backward: Taint = field(default_factory=dict)  # what `.backward()`/`manual_backward` starts from
     paths: List[Tuple[Taint, Tuple[Guard, ...]]] = field(default_factory=list)  # each return, its guards
     silent: Optional[str] = None  # why nothing about this class can be judged
+    parts: Dict[int, Tuple[object, object]] = field(default_factory=dict)  # part use id -> (child summary, part)
+    limit: Optional[str] = None  # set when the silence is a limit of the analysis, not a property of the code
 
 
 class GiveUp(Exception):
     """Usage cannot be decided statically: stay silent about the class."""
+
+
+class Limit(GiveUp):
+    """The analysis stopped at one of its limits (size, depth, parse): silent, and recorded as skipped."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +254,9 @@ def _int_of(node: Optional[cst.BaseExpression]) -> Optional[int]:
 # ---------------------------------------------------------------------------------------------
 # Parsing methods with libcst (only the methods the analysis reads)
 # ---------------------------------------------------------------------------------------------
-_MAX_EXPRESSION_DEPTH = 100  # libcst is super-linear on very deep expressions (generated code)
+# libcst nests what ast keeps flat (`a and b and c`), is super-linear on deep nesting and its native parser
+# overflows the C stack (a segfault, the whole flake8 run lost) from a few thousand levels.
+MAX_EXPRESSION_DEPTH = 100
 
 
 def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
@@ -255,14 +265,20 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     cached = module.method_parse_cache.get(first)
     if cached is not None:
         return cached
-    if _expression_depth(func) > _MAX_EXPRESSION_DEPTH:
-        raise GiveUp("expression too deep")
+    depth = cst_nesting(func)
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise Limit(f"{func.name}() nests expressions {depth} deep, limit {MAX_EXPRESSION_DEPTH}")
     last = func.end_lineno or func.lineno
-    segment = "".join(module.lines[first - 1:last])
+    _spend_parse_budget(module, func.name, last - first + 1)
+    segment = "".join(_formfeed_free(line) for line in module.lines[first - 1:last])
     if not segment.endswith("\n"):
         segment += "\n"
     # An indented block parses under any header; "if 1:" keeps the method's own indentation.
-    wrapper = cst.parse_module("if 1:\n" + segment)
+    try:
+        wrapper = cst.parse_module("if 1:\n" + segment)
+    except (cst.ParserSyntaxError, RecursionError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise Limit(f"libcst cannot parse {func.name}(): {first_line}") from None
     statement = wrapper.body[0]
     assert isinstance(statement, cst.If)
     node = statement.body.body[0]  # type: ignore[union-attr]
@@ -272,18 +288,49 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     return node
 
 
-def _expression_depth(func: FunctionNode) -> int:
-    """The deepest nesting of expressions in a method, measured on the ast (iteratively)."""
+# libcst holds ~25 KB and spends ~0.2 ms per line it parses: the lines parsed are the memory and time budget.
+MAX_METHOD_LINES = 5000
+PARSE_BUDGET_LINES = 20000  # per file, on top of the file's own length
+
+
+def _spend_parse_budget(module: FileIndex, name: str, lines: int) -> None:
+    if lines > MAX_METHOD_LINES:
+        raise Limit(f"{name}() has {lines} lines, limit {MAX_METHOD_LINES}")
+    budget = PARSE_BUDGET_LINES + len(module.lines)
+    if module.parsed_lines + lines > budget:
+        raise Limit(f"the file's budget of {budget} re-parsed lines is spent")
+    module.parsed_lines += lines
+
+
+def _formfeed_free(line: str) -> str:
+    """CPython's tokenizer restarts the indentation column at a form feed; libcst does not. Drop the
+    indentation up to the last form feed so that both read the same block structure."""
+    if "\f" not in line:
+        return line
+    stripped = line.lstrip(" \t\f")
+    indent = line[:len(line) - len(stripped)]
+    return indent[indent.rfind("\f") + 1:] + stripped if "\f" in indent else line
+
+
+def cst_nesting(node: ast.AST) -> int:
+    """The deepest nesting of expressions as libcst builds them, measured on the ast (iteratively): a
+    boolean or comparison chain is flat in ast but libcst nests one level per operand. Stops counting
+    once past the limit."""
     deepest = 0
-    stack: List[Tuple[object, int]] = [(func, 0)]
+    stack: List[Tuple[ast.AST, int]] = [(node, 0)]
     while stack:
-        node, depth = stack.pop()
+        current, depth = stack.pop()
         if depth > deepest:
             deepest = depth
-            if deepest > _MAX_EXPRESSION_DEPTH:
+            if deepest > MAX_EXPRESSION_DEPTH:
                 break
-        for child in ast.iter_child_nodes(node):  # type: ignore[arg-type]
-            stack.append((child, depth + 1 if isinstance(child, ast.expr) else depth))
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, ast.expr):
+                extra = len(child.values) - 1 if isinstance(child, ast.BoolOp) else (
+                    len(child.ops) - 1 if isinstance(child, ast.Compare) else 0)
+                stack.append((child, depth + 1 + extra))
+            else:
+                stack.append((child, depth))
     return deepest
 
 
@@ -324,6 +371,9 @@ class FlowAnalyzer:
         self.entry_returns: List[Tuple[Val, Tuple[Guard, ...]]] = []
         self.backward: Taint = {}
         self.steps = 0
+        self.parts: Dict[int, Tuple[object, object]] = {}  # use id -> (child summary, part), see summaries.py
+        self.partial_call: Tuple[Optional[cst.CSTNode], bool] = (None, False)  # a call whose result is
+        # used in part (indexed, read by attribute, assigned) or returned
 
     def _config_scope(self) -> config_defaults.ConfigScope:
         """The configuration objects the class reads and their literal defaults (config_defaults.py)."""
@@ -392,15 +442,18 @@ class FlowAnalyzer:
                                         stack=())
         except GiveUp as why:
             result.silent = str(why) or "undecidable"
+            if isinstance(why, Limit):
+                result.limit = result.silent
             return result
         except RecursionError:
-            result.silent = "too deep"
+            result.silent = result.limit = f"{entry}() nests too deep for the interpreter"
             return result
         result.uses = [use for use in self.uses if use.id not in self.consumed]
         result.escaped = self.escaped
         result.stored = self.stored
         result.unsupported = self.unsupported
         result.returned = returned
+        result.parts = self.parts
         chosen, narrowed = self._loss_part(returned)
         result.result = _join_taints([_flat_taint(chosen), self.backward])
         result.loss_key = narrowed
@@ -517,7 +570,7 @@ class FlowAnalyzer:
     def exec_stmt(self, stmt: cst.CSTNode, env: Dict[str, Val], frame: Frame) -> str:
         self.steps += 1
         if self.steps > _MAX_STEPS:
-            raise GiveUp("too large")
+            raise Limit(f"its training step runs more than {_MAX_STEPS} statements")
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 status = self.exec_small(small, env, frame)
@@ -548,6 +601,7 @@ class FlowAnalyzer:
 
     def exec_small(self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame: Frame) -> str:
         if isinstance(small, cst.Return):
+            self.partial_call = (small.value, True)
             value = self.eval(small.value, env, frame) if small.value else EMPTY
             frame.returns.append(value)
             frame.return_guards.append(frame.guards)
@@ -562,12 +616,14 @@ class FlowAnalyzer:
         if isinstance(small, (cst.Continue, cst.Break)):
             return JUMPS
         if isinstance(small, cst.Assign):
+            self.partial_call = (small.value, False)  # `out = self.bert(x)`: its parts may be read later
             value = self.eval(small.value, env, frame)
             for target in small.targets:
                 self.assign(target.target, value, env, frame)
             return FALLS
         if isinstance(small, cst.AnnAssign):
             if small.value is not None:
+                self.partial_call = (small.value, False)
                 self.assign(small.target, self.eval(small.value, env, frame), env, frame)
             return FALLS
         if isinstance(small, cst.AugAssign):
@@ -634,7 +690,7 @@ class FlowAnalyzer:
             env[target.value] = replace(value, origin=value.origin | implied) if implied else value
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = [e for e in target.elements]
-            if value.items is not None and len(value.items) == len(elements) and not any(
+            if value.items is not None and not value.tail and len(value.items) == len(elements) and not any(
                     isinstance(e, cst.StarredElement) for e in elements):
                 for element, part in zip(elements, value.items):
                     self.assign(element.value, part, env, frame)
@@ -925,7 +981,7 @@ class FlowAnalyzer:
     def _eval(self, node: cst.BaseExpression, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
         self.steps += 1
         if self.steps > _MAX_STEPS:
-            raise GiveUp("too large")
+            raise Limit(f"its training step runs more than {_MAX_STEPS} statements")
         if isinstance(node, cst.Name):
             if node.value == "self":
                 return Val(origin=frozenset({"self"}))
@@ -975,6 +1031,11 @@ class FlowAnalyzer:
         if isinstance(node, cst.BinaryOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
+            if isinstance(node.operator, cst.Add) and left.items is not None and isinstance(node.left, cst.Tuple):
+                # `(sequence_output, pooled_output) + encoder_outputs[1:]`: the first items stay apart
+                if right.items is not None and not right.tail:
+                    return Val(origin=left.origin | right.origin, items=left.items + right.items)
+                return Val(_flat_taint_items(right), left.origin | right.origin, left.items, tail=True)
             value = flatten(join(left, right))
             return value if isinstance(node.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)) else _not_mask(value)
         if isinstance(node, cst.UnaryOperation):
@@ -1056,18 +1117,40 @@ class FlowAnalyzer:
     def new_use(self, attr: str, index: Index, frame: Frame, node: cst.CSTNode, test_only: bool = False,
                 ref: bool = True) -> Val:
         if len(self.uses) >= _MAX_USES:
-            raise GiveUp("too many uses")  # generated code: stay silent rather than spend quadratic time
+            raise Limit(f"its training step uses submodules more than {_MAX_USES} times")
         use = Use(len(self.uses), attr, index, frame.guards, frame.no_grad, frame.method, test_only, ref)
         self.uses.append(use)
         if test_only:
             return Val(origin=frozenset({f"selfmod:{attr}"}))
         return Val(((use.id, frame.no_grad),), frozenset({"module"}))
 
+    def child_summary(self, attr: str, node: cst.Call, frame: Frame) -> Optional[object]:  # noqa: ARG002
+        """What a summarised child returns, part by part (``summaries.py``), or None: use it whole."""
+        from .summaries import summary_of_attr
+
+        return summary_of_attr(self, attr, node)
+
+    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
+        """``self.bert(x)``: one use of ``self.bert`` per part of what it returns, so that the parts the
+        caller keeps tell which of the child's parameters get a gradient (``.last_hidden_state`` only:
+        not the pooler)."""
+        from .summaries import output_value
+
+        def part_use(part: object) -> Val:
+            value = self.new_use(attr, WHOLE, frame, node, ref=False)
+            uid = value.taint[0][0]
+            self.uses[uid].part = part
+            self.parts[uid] = (summary, part)
+            return join(value, *(flatten(a) for a in args))
+
+        return output_value(summary, part_use)
+
     def eval_attribute(self, node: cst.Attribute, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
         name = node.attr.value
         if _is_self(node.value):
             return self.eval_self_attribute(name, node, frame, test)
         # `self.x.weight`, `h.data`, `x.shape`
+        self.partial_call = (node.value, False)  # `self.bert(x)[0]`, `self.bert(x).logits`: used in part
         base = self._eval(node.value, env, frame, test)
         held = self._config_scope().member(base.origin, name)
         if held is not None:
@@ -1099,6 +1182,8 @@ class FlowAnalyzer:
             raise GiveUp(f"self.{name}")
         if name in self.init.attrs:
             return self.new_use(name, WHOLE, frame, node, test_only=test)
+        if name in _SHAPE_ATTRS and name not in self.init.flags:
+            return Val(origin=frozenset({"shape"}))  # `self.dtype`, `self.device` properties: no gradient
         found = self.lookup(name)
         if found is not None:
             owner, func, is_property = found
@@ -1163,6 +1248,7 @@ class FlowAnalyzer:
             value = self.new_use(attr, index, frame, node, test_only=test)
             frame.guards = saved
             return value
+        self.partial_call = (node.value, False)  # `self.bert(x)[0]`, `self.bert(x).logits`: used in part
         base = self._eval(node.value, env, frame, test)
         if _DYNSIZE in base.origin:
             return self._dynamic_size_item(base, node, env, frame)
@@ -1175,7 +1261,8 @@ class FlowAnalyzer:
                 if base.items is not None:
                     try:
                         number = _int_of(key)
-                        if number is not None and -len(base.items) <= number < len(base.items):
+                        if number is not None and (-len(base.items) if not base.tail else 0) <= number < len(
+                                base.items):
                             picked = base.items[number]
                     except ValueError:
                         pass
@@ -1244,6 +1331,9 @@ class FlowAnalyzer:
                 if method in _SELF_ESCAPES:
                     raise GiveUp(f"self.{method}()")
                 if method in self.init.attrs:
+                    summary = self.child_summary(method, node, frame)
+                    if summary is not None:
+                        return self.child_output(method, summary, frame, func, self.eval_args(node, env, frame))
                     use = self.new_use(method, WHOLE, frame, func, ref=False)
                     return join(use, *self.eval_args(node, env, frame))
                 found = self.lookup(method)

@@ -6,6 +6,7 @@ which classes are module classes, and which methods does a class have through it
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -51,6 +52,16 @@ def dotted_name(node: ast.AST) -> Optional[str]:
     return None
 
 
+MAX_MRO = 64  # classes in one method resolution order; deeper hierarchies are skipped (a Skip record)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text: str) -> List[str]:
+    """The lines of a source text as Python numbers them (and flake8 hands them over): ``str.splitlines``
+    also breaks at form feeds and other separators, which shifts every line after them."""
+    return _LINE.findall(text)
+
+
 class FileIndex:
     """Imports, classes and functions of one file."""
 
@@ -80,8 +91,10 @@ class FileIndex:
         self.has_parameters_cache: Dict[str, bool] = {}  # class name -> owns trainable state (init_facts)
         self.module_kind_cache: Dict[str, Optional[str]] = {}  # class name -> module kind (None: no module)
         self.method_parse_cache: Dict[int, Any] = {}  # first line -> libcst FunctionDef (flow.parse_method)
+        self.parsed_lines = 0  # lines of this file parsed with libcst so far (flow's parse budget)
         self._external_classes: Dict[Tuple[int, str], Optional[ClassInfo]] = {}
         self._namedtuples: Optional[Dict[str, Tuple[str, ...]]] = None  # built on first use
+        self._mro_cache: Dict[str, Tuple[List["ClassInfo"], bool]] = {}
         self._read_top_level()
         self._read_nested()
 
@@ -115,8 +128,23 @@ class FileIndex:
     def _read_nested(self) -> None:
         """Imports in any function, and module classes defined inside functions (a LightningModule
         written in ``main()``): read like top-level ones where the name is not taken at module level."""
+        # only the top-level statements whose lines hold an indented import or class statement are walked
+        text = "".join(self.lines)
+        if not any(marker in text for marker in _TRAINING_MARKERS):
+            return  # model libraries: names in function scopes matter to training scripts and launches
+        if _NESTED_NAME.search(text) is None:
+            return
+        wanted: List[int] = []
+        line, last = 1, 0
+        for match in _NESTED_NAME.finditer(text):
+            line += text.count("\n", last, match.start())
+            last = match.start()
+            wanted.append(line)
         nested: List[ast.ClassDef] = []
-        stack: List[Tuple[ast.stmt, bool]] = [(node, False) for node in self.tree.body]
+        compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try)
+        stack: List[Tuple[ast.stmt, bool]] = [
+            (node, False) for node in self.tree.body if isinstance(node, compound)
+            and any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in wanted)]
         while stack:
             node, inside = stack.pop()
             if inside and isinstance(node, ast.Import):
@@ -260,8 +288,13 @@ class FileIndex:
         """Readable classes in method-resolution order, and whether every base was readable.
 
         A depth-first, left-to-right order with duplicates dropped (explicit stack) is exact for the single
-        inheritance of model code and good enough for mixins.
+        inheritance of model code and good enough for mixins. Computed once per class, and cut after
+        MAX_MRO classes (then incomplete): every class of a deep hierarchy reads its whole MRO, so an
+        unbounded one makes the cost quadratic in the depth.
         """
+        cached = self._mro_cache.get(cls.name) if cls.module is self else None
+        if cached is not None:
+            return list(cached[0]), cached[1]
         order: List[ClassInfo] = []
         complete = True
         seen: set = set()
@@ -272,6 +305,9 @@ class FileIndex:
             if key in seen:
                 continue
             seen.add(key)
+            if len(order) > MAX_MRO:
+                complete = False
+                break
             order.append(info)
             parents: List[ClassInfo] = []
             for base in info.base_names:
@@ -286,6 +322,8 @@ class FileIndex:
                     continue
                 parents.append(parent)
             stack.extend(reversed(parents))
+        if cls.module is self:
+            self._mro_cache[cls.name] = (list(order), complete)
         return order, complete
 
     def module_classes(self) -> Iterator[Tuple[ClassInfo, str]]:
@@ -311,6 +349,11 @@ def direct_base_kind(base: str, owner: "FileIndex") -> Optional[str]:
     if base in ("fastNLP.models.BaseModel", "fastNLP.models.base_model.BaseModel"):
         return "module"
     return None
+
+
+_TRAINING_MARKERS = ("backward", "DistributedDataParallel", "DDP", "Trainer", "Accelerator", "LightningModule",
+                     "create_ddp_model", "find_unused_parameters")
+_NESTED_NAME = re.compile(r"^[ \t]+(?:import|from|class)\s", re.M)
 
 
 def _top_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:

@@ -111,6 +111,16 @@ def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex
     Over-approximating (a name in a comment counts too) only makes the linter more silent."""
     facts = FileFacts()
     setup_lines = _setup_line_ranges(index) if index is not None else []
+    # per line: inside a set-up function? (a difference array: linear in lines + functions)
+    depth = [0] * (len(lines) + 2)
+    for first, last in setup_lines:
+        depth[min(first, len(lines) + 1)] += 1
+        depth[min(last + 1, len(lines) + 1)] -= 1
+    in_setup = [False] * (len(lines) + 2)
+    running = 0
+    for number in range(1, len(lines) + 1):
+        running += depth[number]
+        in_setup[number] = running > 0
     text_has_freeze = False
     text_has_tied = False
     for number, line in enumerate(lines, start=1):
@@ -122,7 +132,7 @@ def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex
                 if line.count("." + name) == line.count("self." + name):
                     reads.discard(name)
             facts.external_reads.update(reads)
-            if "(" in line and not any(a <= number <= b for a, b in setup_lines):
+            if "(" in line and not in_setup[number]:
                 calls = set(_DOTTED_CALL.findall(line))
                 for name in _SELF_CALL.findall(line):
                     if line.count("." + name) == line.count("self." + name):

@@ -13,16 +13,15 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-import libcst as cst
-
 from . import project
 from .training import callsites
 from .training.loss import _LOSS_ENTRIES, LossRun, Source
-from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, FlowResult, Guard, Val, code_of
+from .flow import NEVER, FlowResult, Val
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
 from .rules import LIVE, UNDECIDED, Finding, judge_attribute
+from .summaries import InstanceFlow as _InstanceFlow
 
 if TYPE_CHECKING:
     from .analyzer import ClassReport, FileAnalysis
@@ -804,6 +803,8 @@ class LaunchChecker:
 
     def _hf_trainer_subclass(self, qual: str) -> bool:
         """A project class derived from transformers' Trainer (``class MyTrainer(Trainer)``)."""
+        if not qual.endswith("Trainer"):
+            return False
         info = self.index.local_class(qual)
         if info is None:
             return False
@@ -1682,85 +1683,6 @@ class _FactoryRun:
 
 
 _FELL = object()  # a block that ran to its end without returning
-
-
-_FALSE_DEFAULT = "false_default"  # origin of a helper's parameter left at its default False/None
-
-
-class _InstanceFlow(FlowAnalyzer):
-    """The training step of one model instance whose constructor fixed some flags (``aux_logits=True``):
-    tests on those flags are constants, and a ``return`` that cannot run in training is not part of the
-    structure the training code receives."""
-
-    def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: object, complete: bool,
-                 flags: Dict[str, bool]) -> None:
-        super().__init__(index, cls, mro, init, complete)  # type: ignore[arg-type]
-        self.flags = flags
-
-    def _bind_params(self, params: cst.Parameters,  # type: ignore[override]
-                     args: Sequence[Val], kwargs: Dict[str, Val],
-                     env: Dict[str, Val], entry: bool, skip_self: bool = True) -> None:
-        super()._bind_params(params, args, kwargs, env, entry, skip_self)
-        if entry:
-            return  # the training code may pass any argument to forward
-        positional = list(params.posonly_params) + list(params.params)
-        given = set(kwargs) | {p.name.value for p in positional[int(skip_self):][:len(args)]}
-        for param in positional + list(params.kwonly_params):
-            default = param.default
-            if param.name.value not in given and isinstance(default, cst.Name) and default.value in ("False", "None"):
-                env[param.name.value] = Val(origin=frozenset({_FALSE_DEFAULT}))  # `pre_logits=False`, not passed
-
-    def _classify_test(  # type: ignore[no-untyped-def,override]
-            self, test: cst.BaseExpression, env: Dict[str, Val], frame) -> Tuple[Guard, ...]:
-        if isinstance(test, cst.Name) and test.value in env and env[test.value].origin == {_FALSE_DEFAULT}:
-            return (Guard(NEVER, code_of(test)),)
-        return super()._classify_test(test, env, frame)
-
-    def _self_flag_guard(self, attr: str, text: str, positive: bool) -> Guard:
-        if attr in self.flags:
-            return Guard(ALWAYS if self.flags[attr] == positive else NEVER, text)
-        return super()._self_flag_guard(attr, text, positive)
-
-    def exec_small(  # type: ignore[no-untyped-def,override]
-            self, small: cst.BaseSmallStatement, env: Dict[str, Val], frame) -> str:
-        if isinstance(small, cst.Return) and any(g.kind == NEVER for g in frame.guards):
-            return EXITS
-        if isinstance(small, cst.Assign) and len(small.targets) == 1 and _is_empty_dict(small.value):
-            target = small.targets[0].target
-            if isinstance(target, cst.Name):  # `result = OrderedDict()`: filled key by key below
-                env[target.value] = Val(keys=())
-                return FALLS
-        if isinstance(small, cst.Assign) and len(small.targets) == 1:
-            keyed = _string_key_target(small.targets[0].target)
-            if keyed is not None and keyed[0] in env and env[keyed[0]].keys is not None:
-                if any(g.kind == NEVER for g in frame.guards):
-                    return FALLS  # cannot run in training
-                name, key = keyed
-                value = self.eval(small.value, env, frame)  # `result["aux"] = ...`: a keyed part
-                parts = dict(env[name].keys or ())
-                parts[key] = value
-                env[name] = Val(keys=tuple(parts.items()))
-                return FALLS
-        return super().exec_small(small, env, frame)
-
-
-def _is_empty_dict(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.Dict):
-        return not node.elements
-    return isinstance(node, cst.Call) and not node.args and isinstance(node.func, (cst.Name, cst.Attribute)) and (
-        (node.func.value if isinstance(node.func, cst.Name) else node.func.attr.value) in ("dict", "OrderedDict"))
-
-
-def _string_key_target(target: cst.BaseExpression) -> Optional[Tuple[str, str]]:
-    """``result["aux"]`` -> ("result", "aux")."""
-    if not (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1):
-        return None
-    index = target.slice[0].slice
-    if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-        key = index.value.evaluated_value
-        if isinstance(key, str):
-            return target.value.value, key
-    return None
 
 
 # ---------------------------------------------------------------------------------------------

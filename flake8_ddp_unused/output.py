@@ -44,9 +44,12 @@ def format_default(results: Sequence[Result]) -> str:
 
 def format_json(results: Sequence[Result]) -> str:
     """A JSON array, one object per finding (keys: path, line, column, code, message, fixable, name, cell)."""
-    items = [{"path": r.path, "line": r.line, "column": r.column, "code": r.code, "message": r.message,
-              "fixable": r.fixable, "name": r.name, "cell": r.cell} for r in results]
-    return json.dumps(items, indent=2) + "\n"
+    return json.dumps(_json_items(results), indent=2) + "\n"
+
+
+def _json_items(results: Sequence[Result]) -> List[Dict[str, Any]]:
+    return [{"path": r.path, "line": r.line, "column": r.column, "code": r.code, "message": r.message,
+             "fixable": r.fixable, "name": r.name, "cell": r.cell} for r in results]
 
 
 def _escape_data(text: str) -> str:
@@ -163,5 +166,10 @@ FORMATTERS: Dict[str, Callable[[Sequence[Result]], str]] = {
 }
 
 
-def render(results: Sequence[Result], fmt: str) -> str:
+def render(results: Sequence[Result], fmt: str, skipped: Optional[Sequence[Any]] = None) -> str:
+    """``skipped`` (``--verbose``): the JSON report becomes an object, ``{"findings": [...], "skipped": [...]}``,
+    each skip with path, line, subject and reason."""
+    if fmt == "json" and skipped is not None:
+        report = {"findings": _json_items(results), "skipped": [s.as_dict() for s in skipped]}
+        return json.dumps(report, indent=2) + "\n"
     return FORMATTERS[fmt](results)

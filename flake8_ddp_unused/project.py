@@ -15,7 +15,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
-from .index import ClassInfo, FileIndex, dotted_name
+from .index import ClassInfo, FileIndex, dotted_name, source_lines
 
 if TYPE_CHECKING:
     from .analyzer import FileAnalysis, Settings
@@ -46,7 +46,29 @@ _INSTALLED: Dict[str, Optional[str]] = {}
 _INSTALLED_FILES: Set[str] = set()
 
 
+_MAX_CACHED_LINES = 50_000  # lines of other files whose ast trees are kept between linted files (~1.3 KB a line)
+
+
+def start_file() -> None:
+    """Called before each linted file: the libcst trees of other files (the heaviest part, ~25 KB a line) and
+    the analyses built on them are dropped, so that memory does not grow over a run and each file's parse
+    budget is its own (the same findings whatever was linted before, under any --jobs); past a budget of
+    cached lines, every cached file goes."""
+    _ANALYSES.clear()
+    cached = 0
+    for _, _, index in _FILES.values():
+        if index is not None:
+            index.method_parse_cache.clear()
+            index.parsed_lines = 0
+            cached += len(index.lines)
+    if cached > _MAX_CACHED_LINES:
+        clear_cache()
+
+
 def clear_cache() -> None:
+    from . import summaries  # summaries hold classes of the files cached here
+
+    summaries.clear_cache()
     _FILES.clear()
     _ANALYSES.clear()
     _LOCATIONS.clear()
@@ -138,7 +160,7 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
             with open(path, "rb") as handle:
                 data = handle.read()
             tree = ast.parse(data, filename=path)
-            lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+            lines = source_lines(data.decode("utf-8", errors="replace"))
             bases = settings.module_bases if settings is not None else ()
             index = FileIndex(tree, lines, path, "", bases)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -193,22 +215,52 @@ def find_module(importer: str, level: int, module: str, installed: bool = False)
     return find_installed(module) if installed else None
 
 
+def _may_export(path: str, name: str) -> bool:
+    """Whether a file can define or re-export ``name``: it spells the name or star-imports another file.
+    A byte search, so that following a package's star imports (transformers' ``models/__init__.py`` has
+    hundreds) does not parse every file it reaches."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_FILE_BYTES + 1)
+    except OSError:
+        return False
+    return name.encode() in data or b"import *" in data
+
+
+def _plain_submodule(package: FileIndex, name: str, settings: Optional["Settings"]) -> bool:
+    """``name`` is a submodule of the package that does not itself define ``name`` (torchvision's
+    ``models.googlenet`` is a module whose star import re-exports the function ``googlenet`` over it)."""
+    path = _module_file(os.path.dirname(package.filename), name)
+    if path is None:
+        return False
+    module = load_index(path, settings)
+    return module is not None and name not in module.classes and name not in module.functions and (
+        name not in module.aliases)
+
+
 def _exported(other: FileIndex, name: str, settings: Optional["Settings"], installed: bool,
-              depth: int) -> Optional[Tuple[FileIndex, str]]:
+              depth: int, visited: Optional[Set[str]] = None) -> Optional[Tuple[FileIndex, str]]:
     """Where ``name`` of module ``other`` comes from: (file, qualified name to look up there).
 
     Plain names first; then ``from .googlenet import *`` re-exports, honouring their ``__all__``
-    (names starting with ``_`` are not exported by a star import without one)."""
+    (names starting with ``_`` are not exported by a star import without one). Each file is searched once
+    per question (``visited``), so the cost is at most one read of each file the star imports reach."""
     if name in other.classes or name in other.functions:
         return other, name
     if name in other.aliases:
         return other, other.aliases[name]
     if depth > _MAX_REEXPORT_DEPTH:
         return None
+    if os.path.basename(other.filename) == "__init__.py" and _plain_submodule(other, name, settings):
+        return None  # `from . import initialization`: a submodule, not a name the star imports define
+    visited = set() if visited is None else visited
     for base in other.star_imports:
         level = len(base) - len(base.lstrip("."))
         path = find_module(other.filename, level, base[level:], installed)
-        source = load_index(path, settings) if path is not None else None
+        if path is None or path in visited:
+            continue
+        visited.add(path)
+        source = load_index(path, settings) if _may_export(path, name) else None
         if source is None or source is other:
             continue
         public = source.all_names
@@ -216,7 +268,7 @@ def _exported(other: FileIndex, name: str, settings: Optional["Settings"], insta
             continue  # not in __all__ (timm's @register_model adds its functions to __all__ at import)
         if public is None and name.startswith("_"):
             continue
-        found = _exported(source, name, settings, installed, depth + 1)
+        found = _exported(source, name, settings, installed, depth + 1, visited)
         if found is not None:
             return found
     return None

@@ -138,7 +138,12 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "(or the `loss` entry where the entry point defines the loss).",
         why="Running a module is not enough: it gets a gradient only if its output reaches the loss "
         "that `backward()` starts from. An auxiliary head computed and dropped, or returned only beside "
-        "the loss of a `training_step`/`train_step`/`{'loss': ...}` result, gets none. " + _FIXES,
+        "the loss of a `training_step`/`train_step`/`{'loss': ...}` result, gets none. The same holds "
+        "inside a child module: a class that keeps only some parts of what a child returns "
+        "(`self.bert(x)[0]`, `.last_hidden_state`) leaves the child's parameters that feed only the other "
+        "parts (BERT's `pooler`) without gradient; they are named by their path (`self.bert.pooler`) on "
+        "the line that builds the child, also for models of installed packages such as transformers' "
+        "`BertModel`. " + _FIXES,
         example="""    def forward(self, x):
         h = self.body(x)
         aux = self.aux_head(h)  # self.aux_head: DDP004
@@ -148,8 +153,13 @@ MODEL_RULES: Tuple[Rule, ...] = (
         return self.head(h), self.aux_head(h)  # and put both in the loss""",
         known_limits="When the output goes where the data flow is lost (stored on `self`, handed to "
         "unknown code whose result is discarded), the rule stays silent. A forward that returns several "
-        "outputs is judged by the training code that consumes them (DDP203).",
+        "outputs is judged by the training code that consumes them (DDP203). A child's parts are "
+        "followed where its class can be read (the project, or an installed package's source) and its "
+        "summary stays within budget; `AutoModel.from_pretrained(name)` is followed only for a literal "
+        "name whose model family is unambiguous (`\"bert-base-uncased\"`).",
         options=_MODEL_OPTIONS,
+        # a child's parameters fed only by the parts of its output its parent drops (summaries.py)
+        extra={"part_message": "{attr} in {cls} gets no gradient: {entry} keeps only {kept} of {call}; {fix}"},
     ),
     Rule(
         code="DDP101",
@@ -241,6 +251,25 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "one (an enum built by `Format(...)`), which is why it stays opt-in.",
         default_on=False,
         options=_MODEL_OPTIONS,
+    ),
+    Rule(
+        code="DDP998",
+        name="analysis-skipped",
+        message="analysis of {subject} stopped ({reason}); findings about it may be missing",
+        summary="(Off by default.) A part of the file the analysis gave up on, and why.",
+        why="Where the analysis stops (an expression nested deeper than libcst can safely parse, a training "
+        "step larger than the per-file budget, a method libcst cannot re-parse), the code is not judged and "
+        "only the plain facts are reported about it (trainable state whose name the class's code never "
+        "writes again is still DDP001). Silence there does not mean the code is fine: enable this code "
+        "to see what was skipped. The standalone command lists the same records on stderr with "
+        "`--verbose` and under `\"skipped\"` in its JSON report.",
+        example="""$ flake8 --extend-select DDP998 model.py
+model.py:12:1: DDP998 analysis of class Generated stopped (forward() nests expressions 5001 deep, limit 100); \
+findings about it may be missing""",
+        use_instead="""# split the generated expression or the very large method, or accept that it is not checked""",
+        known_limits="Reported on the line of the class (or of the code) that was skipped. The budgets are "
+        "counted in work done, not seconds, so the same file gives the same records on every machine.",
+        default_on=False,
     ),
     Rule(
         code="DDP999",

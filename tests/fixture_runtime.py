@@ -67,7 +67,10 @@ def expected_culprits(path: Path, model: nn.Module) -> Set[str]:
         for name, sub in model.named_modules():
             if finding.cls not in set(_classes(sub)):
                 continue
-            attr = f"{name}.{finding.attr_name}" if name else finding.attr_name
+            path = finding.attr_name
+            if finding.attr.startswith("self.") and not set("[, ") & set(finding.attr):
+                path = finding.attr[len("self."):]  # a child's parameters: self.bert.pooler
+            attr = f"{name}.{path}" if name else path
             prefixes = [attr]
             if finding.elements:
                 prefixes = _element_prefixes(model.get_submodule(attr), attr, finding.elements)

@@ -3,27 +3,26 @@
 ``train_one_epoch(model, criterion, ...)`` receives its model from ``main()``, perhaps in another file;
 ``class MyTrainer(Trainer)`` receives it as ``MyTrainer(model=Net(), ...)``. The call sites are looked
 up in the linted file and in the other ``.py`` files of its project (the package it belongs to, or its
-directory). Each file is read once per process: its text for the names it calls (a cheap pre-filter),
-and, only when it calls the name, its ``ast`` through :func:`project.load_index` (parsed once).
+directory). Each file's text is searched for the called name (a byte search, remembered per name), and only when it
+calls the name is its ``ast`` loaded through :func:`project.load_index` (parsed once per process).
 """
 from __future__ import annotations
 
 import ast
 import os
 import re
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .. import project
 from ..index import FileIndex, FunctionNode
 
 _MAX_FILES = 400  # files of one project looked at for call sites
 _MAX_BYTES = 1_000_000
-_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 # root directory -> the .py files under it (bounded)
 _TREES: Dict[str, List[str]] = {}
-# path -> (mtime_ns, names followed by "(" in its text)
-_CALLED_NAMES: Dict[str, Tuple[int, FrozenSet[str]]] = {}
+# (path, name) -> (mtime_ns, whether the text calls the name)
+_CALLED_NAMES: Dict[Tuple[str, str], Tuple[int, bool]] = {}
 
 
 def clear_cache() -> None:
@@ -60,22 +59,24 @@ def _project_files(path: str) -> List[str]:
 
 
 def _calls_name(path: str, name: str) -> bool:
+    """Whether the file's text calls ``name`` (a byte search: a few names are asked, files are not kept)."""
     try:
         stat = os.stat(path)
     except OSError:
         return False
-    cached = _CALLED_NAMES.get(path)
+    key = (path, name)
+    cached = _CALLED_NAMES.get(key)
     if cached is None or cached[0] != stat.st_mtime_ns:
-        names: FrozenSet[str] = frozenset()
+        found = False
         if stat.st_size <= _MAX_BYTES:
             try:
                 with open(path, "rb") as handle:
-                    names = frozenset(_CALLED.findall(handle.read().decode("utf-8", errors="replace")))
+                    found = re.search(rb"\b" + re.escape(name.encode()) + rb"\s*\(", handle.read()) is not None
             except OSError:
                 pass
-        cached = (stat.st_mtime_ns, names)
-        _CALLED_NAMES[path] = cached
-    return name in cached[1]
+        cached = (stat.st_mtime_ns, found)
+        _CALLED_NAMES[key] = cached
+    return cached[1]
 
 
 def candidate_files(index: FileIndex, name: str) -> List[FileIndex]:

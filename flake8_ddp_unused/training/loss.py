@@ -15,6 +15,7 @@ reaches it only under a condition decided by the data or the step is dropped on 
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ..launch import Resolver, Scope
 
 WHOLE = "*"
+_SPREAD = "**"  # key of the keyword values passed as **mapping
 Key = Tuple[int, object]  # (source number, part): part is an int, a str, or WHOLE
 _MISSING = object()
 _MAX_STATEMENTS = 3000  # per training entry, callees included
@@ -32,6 +34,7 @@ _MAX_DEPTH = 4  # nested calls of project functions followed
 _STOPPING_FUNCTIONS = {"float", "int", "bool", "len", "str", "round", "isinstance", "print"}
 _BACKWARD_HOLDERS = {"backward", "manual_backward"}
 _LOSS_ENTRIES = {"compute_loss"}  # methods whose returned value is the loss (HF Trainer subclasses)
+_BUILTINS = frozenset(dir(builtins))
 _MAX_NESTING = 100  # expressions or blocks nested deeper: the entry is left alone
 
 
@@ -156,6 +159,24 @@ def _mutates_parameters(func: FunctionNode) -> bool:
     return bool(cached)
 
 
+def _module_holders(func: FunctionNode) -> Set[str]:
+    """Names a function calls (``model(x)``, ``model.module(x)``) or hands to a plain function call
+    (``compute_loss(model, batch)``): only those parameters are resolved through the project's call sites."""
+    names: Set[str] = set()
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Call):
+            continue
+        target = node.func
+        if isinstance(target, ast.Attribute) and target.attr in ("module", "forward", "_orig_mod"):
+            target = target.value
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        if isinstance(node.func, ast.Name):
+            names.update(a.id for a in node.args if isinstance(a, ast.Name))
+            names.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
+    return names
+
+
 class LossRun:
     """Interprets training code from one entry scope; collects model calls (sources) and what reaches
     the loss (roots)."""
@@ -178,10 +199,12 @@ class LossRun:
             return
         frame = _Frame(self.resolver, scope, {}, None, is_loss=func.name in _LOSS_ENTRIES)
         step = func.name in _LOSS_ENTRIES or func.name.endswith("_step")
+        held = _module_holders(func)
         for name in scope.params:
             if name in ("self", "cls"):
                 continue
-            ref = self._model_ref(self.resolver, ast.Name(id=name, ctx=ast.Load()), scope, (func.lineno, 0))
+            ref = self._model_ref(self.resolver, ast.Name(id=name, ctx=ast.Load()), scope, (func.lineno, 0)) if (
+                name in held) else None
             frame.env[name] = V(model=ref) if ref is not None else V(data=step)
         self.stack.add(id(func))
         try:
@@ -327,9 +350,6 @@ class LossRun:
             base = self._eval(node.value, frame)
             if base.model is not None and node.attr in ("module", "_orig_mod", "forward"):
                 return V(model=base.model)
-            if isinstance(node.value, ast.Name) and node.value.id == "self" and base is EMPTY:
-                ref = self._model_ref(frame.resolver, node, frame.scope, (node.lineno, node.col_offset))
-                return V(model=ref) if ref is not None else EMPTY
             return self._project(base, node.attr)
         if isinstance(node, ast.Subscript):
             base = self._eval(node.value, frame)
@@ -386,15 +406,21 @@ class LossRun:
 
     def _call(self, node: ast.Call, frame: _Frame) -> V:
         func = node.func
-        args = [self._eval(a.value if isinstance(a, ast.Starred) else a, frame) for a in node.args]
-        kwargs = {k.arg: self._eval(k.value, frame) for k in node.keywords}
+        # compute_loss(self.model, batch): a trainer's model handed on to a function (not a builtin)
+        plain = isinstance(func, ast.Name) and func.id not in _BUILTINS
+        args = [(plain and self._self_model(a, frame))
+                or self._eval(a.value if isinstance(a, ast.Starred) else a, frame) for a in node.args]
+        kwargs = {k.arg: self._eval(k.value, frame) for k in node.keywords if k.arg is not None}
+        spread = [self._eval(k.value, frame) for k in node.keywords if k.arg is None]
+        if spread:  # f(**out): each parameter gets the entry of its name
+            kwargs[_SPREAD] = union(spread)
         everything = list(args) + list(kwargs.values())
         if self._is_backward(node):
             target = args[0] if args else self._eval(func.value, frame)  # type: ignore[attr-defined]
             self._root(target, frame.guards[-1] if frame.guards else None)
             return EMPTY
         if isinstance(func, ast.Attribute) and func.attr not in _DETACHING_METHODS:
-            callee = self._eval(func, frame)
+            callee = self._self_model(func, frame) or self._eval(func, frame)
             if callee.model is not None:
                 return self._apply(callee.model, node, args, kwargs, frame)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and (
@@ -489,9 +515,18 @@ class LossRun:
         env: Dict[str, V] = {name: EMPTY for name in scope.params}
         for name, value in zip(params, args):
             env[name] = value
+        given = set(params[:len(args)])
         for name, value in kwargs.items():
             if name in env:
                 env[name] = value
+                given.add(name)
+        if _SPREAD in kwargs:
+            named = [a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs]
+            for name in named[int(skip_self):]:
+                if name not in given:
+                    env[name] = self._project(kwargs[_SPREAD], name)
+            if func.args.kwarg is not None:
+                env[func.args.kwarg.arg] = kwargs[_SPREAD]
         if _mutates_parameters(func):
             return None  # it hands results back through its arguments: not followed (everything is kept)
         anchor = frame.anchor
@@ -508,6 +543,15 @@ class LossRun:
         return inner.returned
 
     # ---- helpers ----
+    def _self_model(self, node: ast.expr, frame: _Frame) -> Optional[V]:
+        """``self.model`` called or passed on: the module a trainer class holds (its constructor's argument)."""
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"):
+            return None
+        if frame.self_class is not None or "self" in frame.env:
+            return None  # inside a criterion module: self.x is one of its own parts
+        ref = self._model_ref(frame.resolver, node, frame.scope, (node.lineno, node.col_offset))
+        return V(model=ref) if ref is not None else None
+
     def _model_ref(self, resolver: "Resolver", node: ast.expr, scope: "Scope", before: Tuple[int, int]
                    ) -> Optional[ModelRef]:
         info, origin = resolver.model_origin(node, scope, before)

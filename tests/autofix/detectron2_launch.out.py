@@ -13,6 +13,7 @@ class Net(nn.Module):
 
 
 def main():
-    model = create_ddp_model(Net(), broadcast_buffers=False, find_unused_parameters=True)
+    model = create_ddp_model(Net(), broadcast_buffers=False,
+                             find_unused_parameters=True)
     ok = create_ddp_model(Net(), broadcast_buffers=False, find_unused_parameters=True)
     return model, ok

@@ -30,8 +30,10 @@ def main(dl, opt):
     Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt,
             torch_kwargs={"ddp_kwargs": ddp_kwargs})
     Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt,
-            torch_kwargs={"non_blocking": True, "ddp_kwargs": {"find_unused_parameters": True}})
-    Trainer(model=Tagger(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt, torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}})
+            torch_kwargs={"non_blocking": True,
+                          "ddp_kwargs": {"find_unused_parameters": True}})
+    Trainer(model=Tagger(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt,
+            torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}})
     Trainer(model=Tagger(), driver="torch", device=[0, 1], train_dataloader=dl, optimizers=opt,
             model_wo_auto_param_call=True)
     Trainer(model=Net(), driver="torch", device="cpu", train_dataloader=dl, optimizers=opt)

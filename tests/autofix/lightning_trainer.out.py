@@ -32,7 +32,8 @@ def main():
     trainer.fit(model)
     spawn = L.Trainer(strategy="ddp_spawn_find_unused_parameters_true")
     spawn.fit(model=model)
-    strat = L.Trainer(strategy=DDPStrategy(static_graph=False, find_unused_parameters=True))
+    strat = L.Trainer(strategy=DDPStrategy(static_graph=False,
+                                           find_unused_parameters=True))
     strat.fit(model)
     ok = L.Trainer(strategy="ddp_find_unused_parameters_true")
     ok.fit(model)

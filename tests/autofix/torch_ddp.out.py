@@ -43,7 +43,8 @@ def build_model():
 def train(rank, data, y, unknown):
     model = Net().to(rank)
     ddp = DDP(model, device_ids=[rank], find_unused_parameters=True)
-    torch.nn.parallel.DistributedDataParallel(build_model(), find_unused_parameters=True)
+    torch.nn.parallel.DistributedDataParallel(build_model(),
+                                              find_unused_parameters=True)
     DDP(module=model, find_unused_parameters=True)
     kw = dict(broadcast_buffers=False)
     DDP(model, **kw)
