@@ -1354,13 +1354,17 @@ class FlowAnalyzer:
                     return flatten(join(*self.eval_args(node, env, frame)), frozenset({"unknown"}))
                 if any(_is_self(arg.value) for arg in node.args):
                     raise GiveUp(f"self passed to self.{method}()")  # a processor/callback reads any attribute
-                if not self._assigned_in_class(method) and not any(info.node.decorator_list for info in self.mro):
+                args = self.eval_args(node, env, frame)
+                if (not self._assigned_in_class(method) and not any(info.node.decorator_list for info in self.mro)
+                        and not self._runs_a_reference(args)):
                     # never set in the class (nor added by a class decorator): whoever sets it from outside may
-                    # alias any built module (`model.last_linear = model.fc` in a factory)
+                    # alias any built module (`model.last_linear = model.fc` in a factory). A callable handed a
+                    # module to run (`self._gradient_checkpointing_func(layer.__call__, x)`) runs that module.
                     raise GiveUp(f"self.{method} is set outside the class")
                 if method in self._bound_holders:
                     raise GiveUp(f"self.{method} holds a bound method")  # `self.score_fn = self.dot_score`
-                return flatten(join(*self.eval_args(node, env, frame)), frozenset({"unknown"}))
+                args = [self.call_site(arg, frame) for arg in args]
+                return flatten(join(*args), frozenset({"unknown"}))
             if isinstance(receiver, cst.Call) and _dotted(receiver.func) == "super":
                 start = self._super_start(receiver, frame)
                 return self.inline(method, start, node, env, frame)
@@ -1466,6 +1470,10 @@ class FlowAnalyzer:
         if "global" in callee.origin and not callee.taint and not args_taint(args):
             return Val(origin=_call_origin(qual, args))
         return _not_mask(flatten(join(flatten(callee, frozenset()), *args)))
+
+    def _runs_a_reference(self, args: Sequence[Val]) -> bool:
+        """A module reference among the arguments: the callee is a runner of that module (checkpointing)."""
+        return any(self.uses[uid].ref and not self.uses[uid].test_only for arg in args for uid, _ in arg.taint)
 
     def call_site(self, callee: Val, frame: Frame) -> Val:
         """Calling a module reference (`layer(x)` in `for layer in self.layers`) uses the module here,
