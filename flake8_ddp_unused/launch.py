@@ -21,6 +21,7 @@ from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
 from .rules import LIVE, UNDECIDED, Finding, judge_attribute
+from .skips import Skip
 from .summaries import InstanceFlow as _InstanceFlow
 
 if TYPE_CHECKING:
@@ -760,7 +761,10 @@ def launch_hits(analysis: "FileAnalysis") -> List[LaunchHit]:
     if not _relevant(index, analysis.settings.trainer_calls):
         return []
     checker = LaunchChecker(analysis)
-    return checker.run()
+    hits = checker.run()
+    # launch sites whose model could not be resolved join the file's skip records (DDP998, --verbose, JSON)
+    analysis.skipped.extend(Skip(index.filename, line, subject, reason) for line, subject, reason in checker.skipped)
+    return hits
 
 
 class LaunchChecker:

@@ -46,7 +46,7 @@ _INSTALLED: Dict[str, Optional[str]] = {}
 _INSTALLED_FILES: Set[str] = set()
 
 
-_MAX_CACHED_LINES = 50_000  # lines of other files whose ast trees are kept between linted files (~1.3 KB a line)
+_MAX_CACHED_LINES = 15_000  # lines of other files whose ast trees are kept between linted files (~1.3 KB a line)
 
 
 def start_file() -> None:

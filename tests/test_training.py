@@ -220,3 +220,27 @@ def test_unresolved_launch_sites_are_recorded_with_the_reason() -> None:
         (9, "launch site torch.nn.parallel.DistributedDataParallel(...)",
          "its model (torch.nn.Linear(2, 2)) is not a module class the linter can read"),
     ]
+
+
+def test_unresolved_launch_sites_are_listed_by_verbose_and_json(tmp_path, capsys, monkeypatch) -> None:
+    """Dynamic launch sites stay silent by default but the standalone's --verbose and JSON name them."""
+    import json
+
+    from flake8_ddp_unused.cli import main as cli_main
+
+    (tmp_path / "train.py").write_text(
+        "import torch, torchvision\n"
+        "def main(args):\n"
+        "    model = torchvision.models.__dict__[args.model]()\n"
+        "    model = torch.nn.parallel.DistributedDataParallel(model)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["--isolated", "train.py"]) == 0
+    assert capsys.readouterr().out == ""
+    assert cli_main(["--isolated", "--verbose", "train.py"]) == 0
+    assert ("train.py:4: skipped launch site torch.nn.parallel.DistributedDataParallel(...): its model is chosen "
+            "at run time (torchvision.models.__dict__[args.model])") in capsys.readouterr().err
+    assert cli_main(["--isolated", "--verbose", "--format", "json", "train.py"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(s["line"], s["subject"]) for s in report["skipped"]] == [
+        (4, "launch site torch.nn.parallel.DistributedDataParallel(...)")]
