@@ -320,15 +320,18 @@ def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<strin
     receives the skip records themselves."""
     index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
     from .launch import check_launches
-    from .project import attach, start_file
+    from .project import attach, release, start_file
 
     start_file()
     attach(index, settings)  # classes imported from other files of the project
     analysis = FileAnalysis(index, settings)
-    findings = analysis.run() + check_launches(analysis)
-    if skipped is not None:
-        skipped.extend(analysis.skipped)
-    findings += [skip.finding() for skip in analysis.skipped]
+    try:
+        findings = analysis.run() + check_launches(analysis)
+        if skipped is not None:
+            skipped.extend(analysis.skipped)
+        findings += [skip.finding() for skip in analysis.skipped]
+    finally:
+        release(analysis, index)  # nothing outside this call holds them (project.py keeps other files only)
     return sorted(findings, key=lambda f: (f.line, f.col, f.code))
 
 

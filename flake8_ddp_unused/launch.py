@@ -178,6 +178,7 @@ def build_scopes(tree: ast.Module) -> List[Scope]:
             stack.extend(ast.iter_child_nodes(node))
 
     fill(module, tree.body)
+    del fill  # a recursive closure is a reference cycle: it would keep the scopes (and the tree) for the GC
     return scopes
 
 

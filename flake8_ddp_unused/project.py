@@ -54,6 +54,7 @@ def start_file() -> None:
     the analyses built on them are dropped, so that memory does not grow over a run and each file's parse
     budget is its own (the same findings whatever was linted before, under any --jobs); past a budget of
     cached lines, every cached file goes."""
+    release(*_ANALYSES.values())
     _ANALYSES.clear()
     cached = 0
     for _, _, index in _FILES.values():
@@ -62,7 +63,18 @@ def start_file() -> None:
             index.parsed_lines = 0
             cached += len(index.lines)
     if cached > _MAX_CACHED_LINES:
+        release(*(index for _, _, index in _FILES.values()))
         clear_cache()
+
+
+def release(*objects: object) -> None:
+    """Break the reference cycles of objects nothing uses any more (an index and its classes, an analysis
+    and its reports), so that reference counting frees their trees at once. Left to the cycle collector,
+    each file's trees wait for a full collection, which walks every object alive: on timm that doubled
+    the plugin's share of garbage-collection time, and the garbage adds to the run's peak memory."""
+    for obj in objects:
+        if obj is not None:
+            obj.__dict__.clear()
 
 
 def clear_cache() -> None:
