@@ -15,7 +15,7 @@ from .project_calls import called_method_names, trains_with_hf_trainer
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
 from .summaries import partial_findings
-from .skips import Skip
+from .skips import Skip, one_per_chain
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Code that reaches submodules without naming them: with it in a class's methods, a name that is never
@@ -268,7 +268,16 @@ class FileAnalysis:
                 continue
             for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
+        self.skipped = one_per_chain(self.skipped, self._local_bases)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
+
+    def _local_bases(self, name: str) -> List[str]:
+        """The bases of a class of this file that are classes of this file too."""
+        info = self.index.classes.get(name)
+        if info is None:
+            return []
+        found = [self.index.local_class(base) for base in info.base_names if base]
+        return [base.name for base in found if base is not None and base.module is self.index]
 
     @staticmethod
     def _on_subclass(info: ClassInfo, attr: TrainableAttr, finding: Finding,

@@ -473,9 +473,10 @@ class FlowAnalyzer:
                     args: Sequence[Val], kwargs: Dict[str, Val], guards: Tuple[Guard, ...], no_grad: bool,
                     depth: int, stack: Tuple[str, ...]) -> Val:
         key = f"{owner.module.filename}:{owner.name}.{name}"
-        if depth > _MAX_DEPTH or key in stack:
-            # recursion or very deep helper chains: what it returns depends on its inputs
+        if key in stack:  # recursion: its uses are those of the call being run; what it returns, its inputs
             return join(*args, *kwargs.values())
+        if depth > _MAX_DEPTH:  # not run, its uses would be missing: a wrong "unused" (a super() chain)
+            raise Limit(f"calls nest more than {_MAX_DEPTH} deep")
         node = parse_method(owner.module, func)
         decorators = {(_dotted(d.decorator.func) if isinstance(d.decorator, cst.Call) else _dotted(d.decorator))
                       for d in node.decorators}
@@ -1521,8 +1522,10 @@ class FlowAnalyzer:
             return self._eval(function.body, inner_env, frame, False)
         if isinstance(function, cst.FunctionDef):
             key = f"nested:{id(function)}"
-            if key in frame.stack or frame.depth > _MAX_DEPTH:
+            if key in frame.stack:
                 return join(*args)
+            if frame.depth > _MAX_DEPTH:
+                raise Limit(f"calls nest more than {_MAX_DEPTH} deep")
             inner = Frame(frame.owner, frame.method, frame.guards, frame.no_grad, frame.depth + 1,
                           stack=frame.stack + (key,))
             positional = list(function.params.params)

@@ -10,6 +10,7 @@ cannot be resolved, ...) add their records to the same channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence
 
 from .rules import Finding
 
@@ -31,3 +32,41 @@ class Skip:
 
     def as_dict(self) -> dict:
         return {"path": self.file, "line": self.line, "subject": self.subject, "reason": self.reason}
+
+
+def one_per_chain(records: Sequence[Skip], local_bases: Callable[[str], Sequence[str]]) -> List[Skip]:
+    """One record per cause: a class skipped for the same reason as one of its bases (a class of the same
+    file) joins that base's record, which then says how many classes it covers ("class C64 and 3,935
+    subclasses"). A deep hierarchy cut at a limit gives one record, not one per class; unrelated classes
+    keep their own. Records about anything but a class pass through unchanged."""
+    by_class: Dict[str, Skip] = {r.subject[len("class "):]: r for r in records if r.subject.startswith("class ")}
+    parent: Dict[str, str] = {}
+    for name, record in by_class.items():
+        for base in local_bases(name):
+            if base != name and base in by_class and by_class[base].reason == record.reason:
+                parent[name] = base
+                break
+    root_of: Dict[str, str] = {}
+    for name in by_class:
+        path = []
+        current = name
+        while current in parent and current not in root_of and current not in path:  # iterative: chains of 1000s
+            path.append(current)
+            current = parent[current]
+        root = root_of.get(current, current)
+        for member in path + [current]:
+            root_of[member] = root
+    members: Dict[str, int] = {}
+    for name in by_class:
+        members[root_of[name]] = members.get(root_of[name], 0) + 1
+    out: List[Skip] = []
+    for record in records:
+        name = record.subject[len("class "):] if record.subject.startswith("class ") else None
+        if name is None or by_class.get(name) is not record:
+            out.append(record)
+        elif root_of[name] == name:
+            more = members[name] - 1
+            subject = record.subject if not more else (
+                f"{record.subject} and {more:,} subclass{'es' if more > 1 else ''}")
+            out.append(Skip(record.file, record.line, subject, record.reason))
+    return out

@@ -13,7 +13,7 @@ from flake8_ddp_unused import project
 from flake8_ddp_unused.analyzer import analyze_source, analyze_tree
 from flake8_ddp_unused.cli import main as cli_main
 from flake8_ddp_unused.flow import MAX_EXPRESSION_DEPTH, cst_nesting
-from flake8_ddp_unused.skips import Skip
+from flake8_ddp_unused.skips import Skip, one_per_chain
 
 HEADER = "import torch\nimport torch.nn as nn\n\n\n"
 
@@ -197,4 +197,43 @@ def test_deep_inheritance_is_cut_with_a_record() -> None:
                        "    def forward(self, x):\n        return self.used(x)\n\n\n") + chain
     found = codes(source)
     assert (9, "DDP001") in found
-    assert [code for _, code in found].count("DDP998") == 100 - 64  # C64 to C99
+    assert (8, "DDP001") not in found
+    records: List[Skip] = []
+    analyze_tree(ast.parse(source), source.splitlines(keepends=True), "t.py", skipped=records)
+    # one record per cause: C9 to C63 stop at the depth of nested calls, C64 to C99 at the MRO limit
+    assert records == [Skip("t.py", 55, "class C9 and 54 subclasses", "calls nest more than 8 deep"),
+                       Skip("t.py", 330, "class C64 and 35 subclasses", "it inherits through more than 64 classes")]
+    assert [code for _, code in found].count("DDP998") == 2
+
+
+def super_chain(depth: int) -> str:
+    """C0 uses self.used in forward; C1 ... C<depth> only call super().forward()."""
+    chain = "".join(f"class C{i}(C{i - 1}):\n    def forward(self, x):\n        return super().forward(x)\n\n\n"
+                    for i in range(1, depth + 1))
+    return HEADER + ("class C0(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                     "        self.used = nn.Linear(2, 2)\n        self.spare = nn.Linear(2, 2)\n\n"
+                     "    def forward(self, x):\n        return self.used(x)\n\n\n") + chain
+
+
+def test_super_chain_deeper_than_the_call_depth_stops_with_a_record() -> None:
+    """A super().forward() chain deeper than the interpreter's call depth was cut silently: the uses of
+    the methods not run were missing, and self.used got a wrong DDP001 in the deepest classes."""
+    assert codes(super_chain(8)) == [(9, "DDP001")]  # C0 to C8: analysed to the end, self.used is used
+    found = codes(super_chain(12))
+    assert (9, "DDP001") in found  # the plain fact: self.spare is never used
+    assert not [f for f in analyze_source(super_chain(12), "t.py") if f.code == "DDP001" and "self.used" in f.message]
+    assert (55, "DDP998") in found
+    records: List[Skip] = []
+    source = super_chain(12)
+    analyze_tree(ast.parse(source), source.splitlines(keepends=True), "t.py", skipped=records)
+    assert records == [Skip("t.py", 55, "class C9 and 3 subclasses", "calls nest more than 8 deep")]
+
+
+def test_skip_records_one_per_chain_and_unrelated_classes_kept() -> None:
+    records = [Skip("f.py", 1, "class A", "r"), Skip("f.py", 2, "class B", "r"), Skip("f.py", 3, "class C", "r"),
+               Skip("f.py", 4, "class D", "other"), Skip("f.py", 5, "class E", "r"),
+               Skip("f.py", 6, "launch site DDP(...)", "r")]
+    bases = {"B": ["A"], "C": ["B"], "D": ["C"], "E": ["Unrelated"]}
+    merged = one_per_chain(records, lambda name: bases.get(name, []))
+    assert merged == [Skip("f.py", 1, "class A and 2 subclasses", "r"), Skip("f.py", 4, "class D", "other"),
+                      Skip("f.py", 5, "class E", "r"), Skip("f.py", 6, "launch site DDP(...)", "r")]
