@@ -3,6 +3,7 @@ fixed; the fixed file must be valid Python, idempotent, changed only on the laun
 added import), with flake8's E/W findings unchanged and no fixable finding left.
 
     python benchmarks/autofix_corpus.py          # a markdown table on stdout, one row per launch site
+    python benchmarks/autofix_corpus.py timm     # some releases only (names as pip spells them)
 
 The scripts come from PyPI releases that ship example or benchmark training scripts, fetched with
 ``pip download --no-deps`` into ``benchmarks/corpora/autofix/`` (git-ignored; nothing is committed).
@@ -40,6 +41,11 @@ class Source:
     sdist: bool  # the scripts are only in the source distribution
     files: Tuple[str, ...]  # paths inside the unpacked release
     trainer_calls: Tuple[str, ...] = ()  # the plugin's `ddp-trainer-calls` option for this project
+    pip_args: Tuple[str, ...] = ()  # extra `pip download` arguments
+
+
+# fairseq 0.12.2 ships wheels for CPython <= 3.9 only (its sdist needs a build); the wheel holds the sources.
+OLD_WHEEL = ("--only-binary=:all:", "--python-version", "3.8", "--platform", "manylinux1_x86_64")
 
 
 IGNITE = "pytorch_ignite-0.5.5/examples/"
@@ -54,8 +60,24 @@ RELEASES: Tuple[Source, ...] = (
     Source("fairscale==0.4.13", True, ("fairscale-0.4.13/benchmarks/moe.py", "fairscale-0.4.13/benchmarks/oss.py")),
     Source("yolov5==7.0.14", False, ("yolov5/train.py", "yolov5/segment/train.py", "yolov5/classify/train.py",
                                      "yolov5/utils/torch_utils.py")),
+    # training code inside libraries: the trainers and training entry points users launch
+    Source("timm==1.0.31", False, tuple(f"timm/task/{name}.py" for name in (
+        "classification", "distillation", "token_distillation"))),
+    Source("denoising-diffusion-pytorch==2.3.4", False, tuple(f"denoising_diffusion_pytorch/{name}.py" for name in (
+        "denoising_diffusion_pytorch", "denoising_diffusion_pytorch_1d", "guided_diffusion", "repaint"))),
+    Source("open-clip-torch==3.3.0", False, ("open_clip_train/main.py",)),
+    Source("speechbrain==1.1.2", False, ("speechbrain/core.py", "speechbrain/inference/interfaces.py")),
+    Source("FastNLP==1.0.1", True, tuple(f"FastNLP-1.0.1/fastNLP/core/drivers/torch_driver/{name}.py" for name in (
+        "ddp", "fairscale"))),
+    # the distributed training scripts accelerate ships for `accelerate test` (models trained with Accelerator)
+    Source("accelerate==1.15.0", False, tuple(f"accelerate/test_utils/scripts/{name}.py" for name in (
+        "test_script", "test_sync", "test_ddp_comm_hook", "test_merge_weights", "external_deps/test_checkpointing",
+        "external_deps/test_performance", "external_deps/test_peak_memory_usage", "external_deps/test_metrics"))),
+    Source("fairseq==0.12.2", False, tuple(f"fairseq/{name}.py" for name in (
+        "models/distributed_fairseq_model", "distributed/module_proxy_wrapper")), pip_args=OLD_WHEEL),
 )
-LAUNCH_NAMES = {"DistributedDataParallel", "DDP", "auto_model"}
+LAUNCH_NAMES = {"DistributedDataParallel", "DDP", "auto_model", "prepare"}  # prepare: accelerate's
+MODEL_KEYWORDS = ("module", "model")  # DistributedDataParallel(module=...), auto_model(model=...)
 CULPRIT = '''import torch.nn as _culprit_nn
 
 
@@ -78,6 +100,7 @@ def fetch(source: Source) -> Path:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(DOWNLOADS), source.requirement]
         if source.sdist:
             cmd[4:4] = ["--no-binary", ":all:"]
+        cmd[4:4] = list(source.pip_args)
         subprocess.run(cmd, check=True)
         stem = name.replace("-", "_").lower()
         archive = next(p for p in sorted(DOWNLOADS.iterdir())
@@ -93,10 +116,16 @@ def fetch(source: Source) -> Path:
     return root
 
 
+def model_argument(call: ast.Call) -> ast.expr:
+    if call.args:
+        return call.args[0]
+    return next(k.value for k in call.keywords if k.arg in MODEL_KEYWORDS)
+
+
 def launch_calls(tree: ast.Module) -> List[ast.Call]:
     calls = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args:
+        if isinstance(node, ast.Call) and (node.args or any(k.arg in MODEL_KEYWORDS for k in node.keywords)):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in LAUNCH_NAMES:
@@ -108,7 +137,7 @@ def rewire(source: str, call: ast.Call, tree: ast.Module) -> Tuple[str, int]:
     """The script with the call's first argument replaced by `_CulpritNet()` and the class inserted after the
     top-level imports; returns the text and how many lines the insertion added before the call."""
     lines = source.splitlines(keepends=True)
-    arg = call.args[0]
+    arg = model_argument(call)
     line = lines[arg.lineno - 1].encode()
     if arg.lineno != arg.end_lineno:
         raise ValueError("multi-line model argument")
@@ -124,16 +153,17 @@ def style(text: str) -> Counter:
     return Counter(line.split(": ", 1)[1].split(" ", 1)[0] for line in done.stdout.splitlines() if ": " in line)
 
 
-def changed_lines(before: str, after: str) -> Tuple[List[int], List[str]]:
-    """Line numbers of ``before`` that changed, and lines inserted without replacing any."""
+def changed_lines(before: str, after: str) -> Tuple[List[int], List[Tuple[int, str]]]:
+    """Line numbers of ``before`` that changed, and lines inserted without replacing any (with the number of
+    the line of ``before`` they follow)."""
     a, b = before.splitlines(), after.splitlines()
     touched: List[int] = []
-    inserted: List[str] = []
+    inserted: List[Tuple[int, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag in ("replace", "delete"):
             touched += range(i1 + 1, i2 + 1)
         if tag == "insert":
-            inserted += b[j1:j2]
+            inserted += [(i1, text) for text in b[j1:j2]]
         if tag == "replace" and j2 - j1 > i2 - i1:
             touched.append(i2)  # lines added at the end of a changed span belong to it
     return touched, inserted
@@ -141,14 +171,16 @@ def changed_lines(before: str, after: str) -> Tuple[List[int], List[str]]:
 
 def check(path: Path, call: ast.Call, source: str, tree: ast.Module, settings: Settings) -> Tuple[str, str]:
     try:
-        rewired, shift = rewire(source, call, tree)
+        rewired, _ = rewire(source, call, tree)
     except ValueError as why:
         return "n/a", str(why)
     project.clear_cache()
-    fixable = [f for f in analyze_source(rewired, str(path), settings) if f.fixable and f.code.startswith("DDP2")]
-    first, last = call.lineno + shift, (call.end_lineno or call.lineno) + shift
-    if not any(first <= f.line <= last for f in fixable):
-        return "n/a", "no fixable launch finding on the call (e.g. already tolerant, or not resolved)"
+    # the findings about the rewired model: on the call itself, or (accelerate) on the Accelerator(...) call
+    # that makes `accelerator.prepare(model)` start DDP
+    fixable = [f for f in analyze_source(rewired, str(path), settings)
+               if f.fixable and f.code.startswith("DDP2") and "_CulpritNet" in f.message]
+    if not fixable:
+        return "n/a", "no fixable launch finding about the model (e.g. already tolerant, or not resolved)"
     fixed = fix_source(rewired, str(path), settings)
     problems = []
     try:
@@ -165,8 +197,11 @@ def check(path: Path, call: ast.Call, source: str, tree: ast.Module, settings: S
     outside = [n for n in touched if not any(a <= n <= b for a, b in spans)]
     if outside:
         problems.append(f"lines changed outside the call: {outside}")
-    if any(not text.startswith(("from ", "import ")) for text in inserted):
-        problems.append(f"lines inserted outside the call: {inserted}")
+    # a new line inside a call (one argument per line) is part of the call; anything else but an import is not
+    stray = [text for after, text in inserted if not any(a <= after < b for a, b in spans)
+             and not text.startswith(("from ", "import "))]
+    if stray:
+        problems.append(f"lines inserted outside the call: {stray}")
     before_style, after_style = style(rewired), style(fixed)
     if before_style != after_style:
         problems.append(f"E/W {dict(before_style)} -> {dict(after_style)}")
@@ -174,7 +209,8 @@ def check(path: Path, call: ast.Call, source: str, tree: ast.Module, settings: S
     left = [f for f in analyze_source(fixed, str(path), settings) if f.fixable]
     if left:
         problems.append(f"fixable findings left: {[f.code for f in left]}")
-    diff = f"{len(touched)} line(s) changed{', an import added' if inserted else ''}"
+    imports = any(text.startswith(("from ", "import ")) for _, text in inserted)
+    diff = f"{len(touched) + len(inserted) - imports} line(s) changed{', an import added' if imports else ''}"
     return ("ok" if not problems else "FAIL"), "; ".join(problems) or diff
 
 
@@ -183,6 +219,8 @@ def main(argv: Sequence[str] = ()) -> int:
     counts: Counter = Counter()
     scripts = set()
     for source in RELEASES:
+        if argv and source.requirement.split("==")[0] not in argv:
+            continue
         root = fetch(source)
         settings = Settings(trainer_calls=source.trainer_calls)
         for name in source.files:

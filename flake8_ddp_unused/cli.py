@@ -35,7 +35,6 @@ from .notebook import Notebook, NotebookError, read_notebook
 from .output import FORMATS, Result, render
 from .plugin import MARKERS
 from .registry import rules_by_code
-from .settings import Settings
 from .skips import SKIP_CODE, Skip
 
 PROG = "flake8-ddp-unused"
@@ -329,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", default=None,
                         help="also lint files that .gitignore excludes")
     parser.add_argument("--disable-noqa", action="store_true", default=None, help="ignore # noqa comments")
+    parser.add_argument("--max-line-length", help="as flake8's: --fix/--diff keep the lines they change within it "
+                                                  "(default 79, or the configured value)")
     parser.add_argument("--stdin-filename", "--stdin-display-name", dest="stdin_filename",
                         help="the path of the file read from standard input (-), for names and per-file-ignores")
     parser.add_argument("--exit-zero", action="store_true",
@@ -372,7 +373,7 @@ def _config_from_args(args: argparse.Namespace) -> Config:
     overrides = {key.replace("_", "-"): getattr(args, key) for key in (
         "select", "ignore", "extend_select", "extend_ignore", "per_file_ignores", "ddp_entry_points",
         "ddp_module_bases", "ddp_trainer_calls", "exclude", "extend_exclude", "force_exclude",
-        "respect_gitignore", "disable_noqa") if getattr(args, key) is not None}
+        "respect_gitignore", "disable_noqa", "max_line_length") if getattr(args, key) is not None}
     given = apply(Config(), overrides, base=Path.cwd())  # validated, paths relative to the current directory
     changes: Dict[str, object] = {}
     for key in overrides:
@@ -518,7 +519,7 @@ def _lint_path(path: str, args: argparse.Namespace, config: Config,
         source = notebook.source
     outcome = lint_source(source, name, config, notebook)
     if fixers is not None and notebook is None and path != STDIN and any(r.fixable for r in outcome.results):
-        fixed = _apply_fix(fixers, source, name, config.settings, args.fix, diffs, warn)
+        fixed = _apply_fix(fixers, source, name, config, args.fix, diffs, warn)
         if args.fix and fixed is not None and fixed != source:
             Path(path).write_text(fixed, encoding=_encoding_of(Path(path)))
             after = lint_source(fixed, name, config)
@@ -529,12 +530,13 @@ def _lint_path(path: str, args: argparse.Namespace, config: Config,
 
 
 def _apply_fix(fixers: Tuple[Callable[..., str], Callable[..., str]], source: str, name: str,
-               settings: Settings, write: bool, diffs: List[str], warn: Callable[[str], None]) -> Optional[str]:
+               config: Config, write: bool, diffs: List[str], warn: Callable[[str], None]) -> Optional[str]:
     fix_source, diff_source = fixers
+    settings, limit = config.settings, config.max_line_length
     try:
         if write:
-            return fix_source(source, name, settings)
-        diff = diff_source(source, name, settings)
+            return fix_source(source, name, settings, max_line_length=limit)
+        diff = diff_source(source, name, settings, max_line_length=limit)
         if diff:
             diffs.append(diff if diff.endswith("\n") else diff + "\n")
         return None

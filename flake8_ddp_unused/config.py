@@ -11,9 +11,9 @@ Sources, later ones override earlier ones key by key:
 
 ``--isolated`` skips 1 and 2. Keys: ``ddp-entry-points``, ``ddp-module-bases``, ``ddp-trainer-calls``,
 ``select``, ``ignore``, ``extend-select``, ``extend-ignore``, ``per-file-ignores``, ``exclude``,
-``extend-exclude``, ``disable-noqa`` (underscores work too), plus the standalone's own ``force-exclude`` and
-``respect-gitignore``. Which codes are reported is decided by flake8's own decision engine, so the same
-select/ignore configuration gives the same answer in both.
+``extend-exclude``, ``disable-noqa``, ``max-line-length`` (what the autofix keeps lines within; underscores work
+too), plus the standalone's own ``force-exclude`` and ``respect-gitignore``. Which codes are reported is
+decided by flake8's own decision engine, so the same select/ignore configuration gives the same answer in both.
 """
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ class Config:
     disable_noqa: bool = False
     force_exclude: bool = False
     respect_gitignore: bool = True
+    max_line_length: int = 79  # flake8's, read from its configuration: the fixes keep lines within it
     sources: Tuple[str, ...] = field(default=())  # files read, for messages
     origins: Tuple[Tuple[str, str], ...] = field(default=())  # (key, where it was set) for messages
 
@@ -344,6 +345,14 @@ def apply(config: Config, values: Mapping[str, Any], source: str = "", base: Opt
         if key.startswith("ddp-") and key not in KNOWN_KEYS:
             close = difflib.get_close_matches(key, NAME_KEYS, n=1, cutoff=0.75)
             errors.append(f"unknown key {key!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+            continue
+        if key == "max-line-length":  # flake8's own option: the autofix keeps lines within it
+            try:
+                changes["max_line_length"] = int(str(value).strip())
+            except ValueError:
+                errors.append(f"max-line-length must be a whole number, not {value!r}")
+            else:
+                origins.append((key, where))
             continue
         if key not in KNOWN_KEYS:
             continue

@@ -63,12 +63,55 @@ def fix_source(source: str, filename: str = "<string>", settings: Optional[Any] 
         return source
     fixer = _Fixer(edits, source_lines(source), max_line_length)
     fixed = MetadataWrapper(module, unsafe_skip_copy=True).visit(fixer)
-    return fixed.code
+    values = [edit.value for edit in edits if edit.kind in ("kwarg", "dict")]
+    return _fit_lines(fixed.code, source, values, max_line_length)
 
 
-def diff_source(source: str, filename: str = "<string>", settings: Optional[Any] = None) -> str:
+def _fit_lines(code: str, source: str, values: Sequence[str], limit: int) -> str:
+    """A line the fix made longer than ``limit`` because of an added value (accelerate's
+    ``kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]`` is 76 characters by
+    itself) is broken after an opening bracket of that value, the rest on a hanging indent (the line's
+    indentation + 4), where both parts fit; where none does, it stays as it is."""
+    old = set(source_lines(source))
+    out: List[str] = []
+    for line in source_lines(code):
+        text = line.rstrip("\r\n")
+        if len(text) > limit and line not in old:
+            line = _break_line(line, text, values, limit)
+        out.append(line)
+    return "".join(out)
+
+
+def _break_line(line: str, text: str, values: Sequence[str], limit: int) -> str:
+    """Break after the last opening bracket of the added value where the line still fits, again on the rest
+    while it is too long (each part one hanging indent deeper)."""
+    ending = line[len(text):]
+    for value in values:
+        start = text.find(value)
+        if start < 0:
+            continue
+        parts: List[str] = []
+        indent = len(text) - len(text.lstrip(" "))
+        current, end = text, start + len(value)  # the value's part of `current` ends at `end`
+        while len(current) > limit:
+            fits = [k for k in range(start, end) if current[k] in "([" and k + 1 <= limit]
+            if not fits:
+                break
+            k = fits[-1]
+            parts.append(current[:k + 1])
+            indent += 4
+            rest = current[k + 1:].lstrip(" ")
+            start, end = indent, indent + end - (len(current) - len(rest))
+            current = " " * indent + rest
+        if parts and len(current) <= limit:
+            return "".join(part + ending for part in parts) + current + ending
+    return line
+
+
+def diff_source(source: str, filename: str = "<string>", settings: Optional[Any] = None,
+                max_line_length: int = 79) -> str:
     """A unified diff from ``source`` to ``fix_source(source)``; empty when nothing changes."""
-    fixed = fix_source(source, filename, settings)
+    fixed = fix_source(source, filename, settings, max_line_length)
     if fixed == source:
         return ""
     return "".join(difflib.unified_diff(source_lines(source), source_lines(fixed),
@@ -121,7 +164,10 @@ class _Fixer(cst.CSTTransformer):
         text = self.lines[last.line - 1].rstrip("\r\n") if last.line <= len(self.lines) else ""
         if len(text) + len(added) <= self.limit:
             return None
-        return self.get_metadata(PositionProvider, items[0]).start.column
+        column = self.get_metadata(PositionProvider, items[0]).start.column
+        if len(text) > self.limit and column + len(added) - 2 > self.limit:
+            return None  # the line is too long already and a new one would be too: one long line, not two
+        return column
 
     def _replace(self, original_node: cst.BaseExpression, updated_node: cst.BaseExpression) -> cst.BaseExpression:
         for edit in self._edits("replace", original_node):

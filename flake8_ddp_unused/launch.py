@@ -146,40 +146,40 @@ def _pos(node: ast.AST) -> Pos:
 def build_scopes(tree: ast.Module) -> List[Scope]:
     module = Scope(tree, None)
     scopes = [module]
-
-    def fill(scope: Scope, body: Sequence[ast.stmt]) -> None:
-        stack: List[ast.AST] = list(body)
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner = Scope(node, module if scope is module else scope, params=_param_names(node))
-                scopes.append(inner)
-                fill(inner, node.body)
-                continue
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        inner = Scope(item, module, owner=node, params=_param_names(item))
-                        scopes.append(inner)
-                        fill(inner, item.body)
-                continue
-            if isinstance(node, ast.Lambda):
-                continue
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    _record_target(scope, target, node.value)
-            elif isinstance(node, ast.Call):
-                scope.calls.append(node)
-                if isinstance(node.func, ast.Attribute) and node.func.attr in ("backward", "manual_backward"):
-                    scope.has_backward = True
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                scope.loads.setdefault(node.id, []).append(node)
-            stack.extend(ast.iter_child_nodes(node))
-
-    fill(module, tree.body)
-    del fill  # a recursive closure is a reference cycle: it would keep the scopes (and the tree) for the GC
+    _fill(module, tree.body, module, scopes)
     return scopes
+
+
+def _fill(scope: Scope, body: Sequence[ast.stmt], module: Scope, scopes: List[Scope]) -> None:
+    """A function, not a recursive closure: that would be a reference cycle keeping the tree for the GC."""
+    stack: List[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inner = Scope(node, module if scope is module else scope, params=_param_names(node))
+            scopes.append(inner)
+            _fill(inner, node.body, module, scopes)
+            continue
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    inner = Scope(item, module, owner=node, params=_param_names(item))
+                    scopes.append(inner)
+                    _fill(inner, item.body, module, scopes)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                _record_target(scope, target, node.value)
+        elif isinstance(node, ast.Call):
+            scope.calls.append(node)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("backward", "manual_backward"):
+                scope.has_backward = True
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            scope.loads.setdefault(node.id, []).append(node)
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _param_names(func: FunctionNode) -> Tuple[str, ...]:

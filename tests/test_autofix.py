@@ -69,10 +69,51 @@ def _style(path: Path) -> List[str]:
 
 
 @pytest.mark.parametrize("name", ["ddp_layout", "detectron2_launch", "fastnlp_trainer", "hf_trainer",
-                                  "lightning_trainer", "mmengine_config", "torch_ddp"])
+                                  "lightning_trainer", "mmengine_config", "torch_ddp", "accelerate_import",
+                                  "accelerate_loop", "accelerate_new_import"])
 def test_fix_leaves_flake8_style_as_it_was(name: str) -> None:
     """A comment after the model argument was copied onto the new keyword, the keyword landed at column 0,
     `M(), device_ids=[0]` on a continuation line got a trailing space and its bracket moved; a long line was
-    made longer. The accelerate pairs are left out: the added `kwargs_handlers=[...]` is itself long."""
+    made longer; accelerate's added `kwargs_handlers=[...]` (76 characters by itself) made an E501."""
     before = AUTOFIX / f"{name}.in.py"
     assert _style(before.with_name(f"{name}.out.py")) == _style(before)
+
+
+ACCELERATE = (AUTOFIX / "accelerate_new_import.in.py").read_text(encoding="utf-8")
+
+
+def _longest_new_line(fixed: str, source: str) -> int:
+    return max(len(line) for line in set(fixed.splitlines()) - set(source.splitlines()))
+
+
+def test_fix_keeps_lines_within_the_given_length() -> None:
+    """The added value is broken after a bracket only where the line would pass the limit."""
+    wide = fix_source(ACCELERATE, "a.py", max_line_length=120)
+    assert "kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],\n" in wide
+    narrow = fix_source(ACCELERATE, "a.py")
+    assert "kwargs_handlers=[DistributedDataParallelKwargs(\n" in narrow and _longest_new_line(narrow, ACCELERATE) <= 79
+    very_narrow = fix_source(ACCELERATE, "a.py", max_line_length=50)
+    assert "kwargs_handlers=[\n" in very_narrow
+    assert _longest_new_line(very_narrow, ACCELERATE) <= len("from accelerate import DistributedDataParallelKwargs")
+    for fixed in (wide, narrow, very_narrow):
+        compile(fixed, "a.py", "exec")
+        assert fix_source(fixed, "a.py") == fixed
+
+
+def test_standalone_fix_reads_flake8s_max_line_length(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standalone's --fix/--diff keep the line length flake8 is configured with (it used 79 always)."""
+    from flake8_ddp_unused.cli import main as cli_main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text(ACCELERATE, encoding="utf-8")
+    (tmp_path / "setup.cfg").write_text("[flake8]\nmax-line-length = 120\n", encoding="utf-8")
+    project.clear_cache()
+    cli_main(["--fix", "train.py"])
+    fixed = (tmp_path / "train.py").read_text(encoding="utf-8")
+    assert fixed == fix_source(ACCELERATE, "train.py", max_line_length=120) != fix_source(ACCELERATE, "train.py")
+    (tmp_path / "train.py").write_text(ACCELERATE, encoding="utf-8")
+    project.clear_cache()
+    cli_main(["--fix", "--max-line-length", "79", "train.py"])  # the command line wins
+    assert (tmp_path / "train.py").read_text(encoding="utf-8") == fix_source(ACCELERATE, "train.py")
+    (tmp_path / "setup.cfg").write_text("[flake8]\nmax_line_length = wide\n", encoding="utf-8")
+    assert cli_main(["--diff", "train.py"]) == 2  # a configuration error, as for any invalid value

@@ -15,7 +15,8 @@ class Net(nn.Module):
 
 def main():
     accelerator = Accelerator(mixed_precision="fp16",
-                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+                              kwargs_handlers=[DistributedDataParallelKwargs(
+                                  find_unused_parameters=True)])
     model = Net()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     model, opt = accelerator.prepare(model, opt)
@@ -28,8 +29,7 @@ def fixed():
 
 
 def wrong_flag():
-    accelerator = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(bucket_cap_mb=25,
-                                                                             find_unused_parameters=True)])
+    accelerator = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(bucket_cap_mb=25, find_unused_parameters=True)])
     model = accelerator.prepare_model(Net())
 
 

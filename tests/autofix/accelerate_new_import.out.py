@@ -18,6 +18,7 @@ def main():
     accelerator = Accelerator(
         mixed_precision="fp16",
         gradient_accumulation_steps=2,
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        kwargs_handlers=[DistributedDataParallelKwargs(
+            find_unused_parameters=True)],
     )
     model = accelerator.prepare(Net())
