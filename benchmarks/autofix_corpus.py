@@ -56,7 +56,8 @@ RELEASES: Tuple[Source, ...] = (
     Source("pytorch-ignite==0.5.5", True, tuple(IGNITE + name for name in (
         "cifar10/main.py", "cifar10_qat/main.py", "transformers/main.py", "references/classification/imagenet/main.py",
         "references/classification/imagenet/utils.py", "references/segmentation/pascal_voc2012/main.py",
-        "references/segmentation/pascal_voc2012/utils.py")), ("ignite.distributed.auto_model",)),
+        "references/segmentation/pascal_voc2012/utils.py")) + ("pytorch_ignite-0.5.5/assets/tldr/teaser.py",),
+        ("ignite.distributed.auto_model",)),
     Source("fairscale==0.4.13", True, ("fairscale-0.4.13/benchmarks/moe.py", "fairscale-0.4.13/benchmarks/oss.py")),
     Source("yolov5==7.0.14", False, ("yolov5/train.py", "yolov5/segment/train.py", "yolov5/classify/train.py",
                                      "yolov5/utils/torch_utils.py")),
@@ -134,10 +135,15 @@ def launch_calls(tree: ast.Module) -> List[ast.Call]:
 
 
 def rewire(source: str, call: ast.Call, tree: ast.Module) -> Tuple[str, int]:
-    """The script with the call's first argument replaced by `_CulpritNet()` and the class inserted after the
+    """The script with the call's model argument replaced by `_CulpritNet()` and the class inserted after the
     top-level imports; returns the text and how many lines the insertion added before the call."""
     lines = source.splitlines(keepends=True)
     arg = model_argument(call)
+    if getattr(call.func, "attr", "") == "prepare":  # accelerate's prepare(dataloader, model, optimizer, ...)
+        models = [a for a in call.args if "model" in ast.unparse(a).lower()]
+        if not models:
+            raise ValueError("no model among the prepared objects")
+        arg = models[0]
     line = lines[arg.lineno - 1].encode()
     if arg.lineno != arg.end_lineno:
         raise ValueError("multi-line model argument")
@@ -177,9 +183,8 @@ def check(path: Path, call: ast.Call, source: str, tree: ast.Module, settings: S
     project.clear_cache()
     # the findings about the rewired model: on the call itself, or (accelerate) on the Accelerator(...) call
     # that makes `accelerator.prepare(model)` start DDP
-    fixable = [f for f in analyze_source(rewired, str(path), settings)
-               if f.fixable and f.code.startswith("DDP2") and "_CulpritNet" in f.message]
-    if not fixable:
+    fixable = [f for f in analyze_source(rewired, str(path), settings) if f.fixable and f.code.startswith("DDP2")]
+    if not any("_CulpritNet" in f.message for f in fixable):
         return "n/a", "no fixable launch finding about the model (e.g. already tolerant, or not resolved)"
     fixed = fix_source(rewired, str(path), settings)
     problems = []

@@ -151,9 +151,10 @@ def test_fix_calls_fix_source(project: Path, monkeypatch: pytest.MonkeyPatch) ->
     import flake8_ddp_unused.cli as cli
 
     fake = types.ModuleType("fixes")
-    fake.fix_source = lambda source, filename, settings: source.replace(  # type: ignore[attr-defined]
+    fake.fix_source = lambda source, filename, settings, max_line_length: source.replace(  # type: ignore
         "        self.pooler = nn.Linear(4, 4)\n", "")
-    fake.diff_source = lambda source, filename, settings: f"--- {filename}\n+++ {filename}\n"  # type: ignore
+    fake.diff_source = lambda source, filename, settings, max_line_length: (  # type: ignore[attr-defined]
+        f"--- {filename}\n+++ {filename}\n")
     monkeypatch.setattr(cli, "_fix_functions", lambda: (fake.fix_source, fake.diff_source))
     fixable = {code: dataclasses.replace(rule, fixable=True) for code, rule in rules_by_code().items()}
     monkeypatch.setattr(cli, "rules_by_code", lambda: fixable)
