@@ -150,7 +150,7 @@ def _presence_parameter(guard: Guard) -> Optional[str]:
     """`x is not None` / `x` on their true side, `x is None` on its false side: the parameter x."""
     try:
         test = ast.parse(guard.key or guard.text, mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError):
         return None
     if isinstance(test, ast.Name):
         return test.id if guard.polarity else None
@@ -169,8 +169,8 @@ def _presence_needs(facts: ClassFacts, verdicts: Dict[str, Verdict],
     optional = _optional_parameters(forward)
     needs: Dict[str, FrozenSet[str]] = {}
     for name, verdict in verdicts.items():
-        if verdict.status != "optional":
-            continue
+        if verdict.status != "optional" or facts.init.attrs[name].built_under is not None:
+            continue  # built only under a constructor condition: the owner's instance may not have it
         uses = [u for u in facts.flow.uses if u.attr == name and not u.test_only]
         required: Optional[Set[str]] = None
         for use in uses:
