@@ -1361,7 +1361,8 @@ class LaunchChecker:
                     found.append(Finding(code, source.call.lineno, source.call.col_offset, "", ev.info.name, attr,
                                          attr[len("self."):].split(".")[0]))
             if report:
-                self.add(code, source.anchor, (), code=_short(source.call), attrs=f"{', '.join(attrs)} in {ev.info.name}",
+                self.add(code, source.anchor, (), code=_short(source.call),
+                         attrs=f"{', '.join(attrs)} in {ev.info.name}",
                          cls=ev.info.name, parts=", ".join(_part_text(k) for k in parts),
                          entry=f"{ev.info.name}.{facts.entry}", guard=guard, fix=_fix_text(self.analysis.framework))
 
@@ -1379,11 +1380,12 @@ class LaunchChecker:
         ctor = ref.resolver.instance_args(ref.node, ref.scope, ref.before)
         ev = ref.resolver.evidence(ref.info, ctor)
         if ev is None or ev.report.facts is None:
+            self.resolver.mode_settled.setdefault(key, []).append(None)
             return
         facts = ev.report.facts
         flags = dict(outputs.instance_flags(ev.info, ctor or {}, _truth))
         unused, modes, always = training_modes.mode_unused(ev.info, facts.init, flags, facts.entry,
-                                                            [s.call for s in sources])
+                                                           [s.call for s in sources])
         # decided by the literal modes: used on every iteration, or never (reported below instead of DDP101)
         settled = always | unused if modes and single_backward else None
         self.resolver.mode_settled.setdefault(key, []).append(settled)
