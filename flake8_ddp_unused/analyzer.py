@@ -136,8 +136,10 @@ class FileAnalysis:
         facts = ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
         for name in sorted(self._external_entries(mro, entry)):
             facts.extra_flows.append(FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+        optional = frozenset(name for name, attr in init.attrs.items() if attr.built_under is not None)
         facts.rescued = rescuer(mro, entry, called_method_names(self.index.filename),
-                                lambda name: FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+                                lambda name: FlowAnalyzer(self.index, info, mro, init, complete).run(name),
+                                optional)
         return facts
 
     def _external_entries(self, mro: List[ClassInfo], entry: str) -> set:

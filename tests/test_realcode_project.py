@@ -36,3 +36,15 @@ def test_runtime_agrees() -> None:
         sys.path.remove(str(PROJECT))
     # only the probe's debug head, which nothing calls, is left without gradient
     assert missing == {"probe.debug_probe.weight", "probe.debug_probe.bias"}
+
+
+def test_recipe_outside_the_package_trains_the_optional_decoder() -> None:
+    """speechbrain TransformerST: the recipe (not linted, outside the package) calls forward_asr() in every
+    step, so asr_decoder gets a gradient (the linter is silent about it); asr_ctc, reported, gets none."""
+    sys.path.insert(0, str(PROJECT))
+    try:
+        from recipe_st import build
+        missing = runtime_culprits(build())
+    finally:
+        sys.path.remove(str(PROJECT))
+    assert missing == {"asr_ctc.weight", "asr_ctc.bias"}
