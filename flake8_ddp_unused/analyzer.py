@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .eval_only import built_only_for_eval
 from .flow import _SELF_ESCAPES, FlowAnalyzer, FlowResult, Use
 from .index import MAX_MRO, ClassInfo, FileIndex, source_lines
 from .init_facts import TRAINABLE_KINDS, InitCollector, TrainableAttr, file_facts
@@ -268,6 +269,8 @@ class FileAnalysis:
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
                 continue
+            if here and built_only_for_eval(info.name, self.index.filename):
+                continue  # every construction site in the project puts it in eval mode: never trained
             for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))

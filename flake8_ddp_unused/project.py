@@ -74,9 +74,11 @@ def clear_cache() -> None:
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
+    from .eval_only import clear_cache as clear_eval_only
     from .project_calls import clear_cache as clear_calls
 
     clear_calls()
+    clear_eval_only()
 
 
 def package_root(path: str) -> Tuple[str, str]:
