@@ -62,10 +62,12 @@ def start_file() -> None:
             index.parsed_lines = 0
             cached += len(index.lines)
     if cached > _MAX_CACHED_LINES:
-        clear_cache()
+        _drop_trees()
 
 
-def clear_cache() -> None:
+def _drop_trees() -> None:
+    """Every cached file and what is built on it. The packages' text indexes (a set of names per package,
+    small) stay: rebuilding one reads the whole package again (about 1 s for diffusers)."""
     from . import summaries  # summaries hold classes of the files cached here
 
     summaries.clear_cache()
@@ -74,6 +76,10 @@ def clear_cache() -> None:
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
+
+
+def clear_cache() -> None:
+    _drop_trees()
     from .eval_only import clear_cache as clear_eval_only
     from .project_calls import clear_cache as clear_calls
 
