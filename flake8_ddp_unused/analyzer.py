@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .callers import omitted_argument_findings
 from .eval_only import built_only_for_eval
 from .flow import _SELF_ESCAPES, FlowAnalyzer, FlowResult, Use
 from .index import MAX_MRO, ClassInfo, FileIndex, source_lines
@@ -251,6 +252,11 @@ class FileAnalysis:
         bases = {(c.module.filename, c.name) for info, _, _ in per_class for c in self.index.mro(info)[0][1:]}
         findings: Dict[Tuple[int, str, str], Finding] = {}
         verdicts_by_class = {info.name: verdicts for info, _, verdicts in per_class}
+        children = {info.name: (info, facts, verdicts) for info, facts, verdicts in per_class
+                    if info.module is self.index}
+        decided: set = set()  # (class, attribute): its optional argument is decided by its owners' calls
+        omitted = {info.name: omitted_argument_findings(info, facts, children, self.file.external_reads, decided)
+                   for info, facts, _ in per_class}
         for info, facts, verdicts in per_class:
             own: List[Finding] = []
             here: List[Finding] = []  # about `self.x = ...` lines of this file (a base may live elsewhere)
@@ -266,6 +272,9 @@ class FileAnalysis:
                                        self.file.frozen_names)
             own += partial
             here += [f for f in partial if facts.init.attrs[f.attr_name].file == self.index.filename]
+            own += omitted[info.name]  # a child's submodule needing an argument this class never passes
+            here += [f for f in omitted[info.name] if facts.init.attrs[f.attr_name].file == self.index.filename]
+            here = [f for f in here if not (f.code == "DDP901" and (info.name, f.attr_name) in decided)]
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
                 continue

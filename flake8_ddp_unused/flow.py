@@ -15,7 +15,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, U
 
 import libcst as cst
 
-from . import config_defaults
+from . import config_defaults, init_state
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 
@@ -905,6 +905,9 @@ class FlowAnalyzer:
             op = comparison.operator
             right = comparison.comparator
             left_attr = _is_self_attr(test.left)
+            decided = _init_membership(test, self.init)
+            if decided is not None:
+                return (decided,)
             if isinstance(right, cst.Name) and right.value == "None" and isinstance(op, (cst.Is, cst.IsNot)):
                 positive = isinstance(op, cst.IsNot)
                 if left_attr is not None:
@@ -1325,6 +1328,9 @@ class FlowAnalyzer:
         # self(...), self.method(...), self.attr(...), super().method(...)
         if _is_self(func):
             return self.inline("forward", 0, node, env, frame)
+        if qual == "copy.deepcopy":
+            self.eval_args(node, env, frame)
+            return Val(origin=frozenset({"unknown"}))  # a separate module: neither runs nor passes on its source
         if isinstance(func, cst.Attribute):
             receiver, method = func.value, func.attr.value
             if _is_self(receiver):
@@ -1713,6 +1719,19 @@ def _size_of(val: Val, first: bool) -> Val:
 # Guard algebra
 # ---------------------------------------------------------------------------------------------
 _DETAIL_ORIGIN = {"random": "random", "data values": "data", "task or mode argument": "task", "rank": "rank"}
+
+
+def _init_membership(test: cst.Comparison, init: InitFacts) -> Optional[Guard]:
+    """`self.active not in self.copies`, decided by the state `__init__` leaves (init_state.py): judged like a
+    configuration's default (a never-taken side is DDP102)."""
+    op = test.comparisons[0].operator
+    member, container = _is_self_attr(test.left), _is_self_attr(test.comparisons[0].comparator)
+    if not isinstance(op, (cst.In, cst.NotIn)) or member is None or container is None:
+        return None
+    if init_state.membership(init.held, init.keys, member, container) is None:
+        return None
+    truth = isinstance(op, cst.In)
+    return Guard(ALWAYS if truth else NEVER, code_of(test), f"{config_defaults.CONFIG_DETAIL}{truth} after __init__")
 
 
 def guard_origins(guards: Sequence[Guard]) -> FrozenSet[str]:

@@ -8,8 +8,9 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+from . import init_state
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name
 from .torchnn import (
     CONDITIONAL_PARAMETERS,
@@ -68,6 +69,9 @@ class InitFacts:
     shared: Set[str] = field(default_factory=set)  # read while building another attribute: shared
     reads_unknown_init: bool = False  # a base __init__ the linter cannot read
     eval_mode: Set[str] = field(default_factory=set)  # put in eval mode by __init__ (`self.x.eval()`; "self")
+    # the argument values __init__ leaves in `self.x` and as keys of `self.c` (init_state.py), by token
+    held: Dict[str, str] = field(default_factory=dict)
+    keys: Dict[str, FrozenSet[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -271,6 +275,12 @@ class InitCollector:
         self._entries: Dict[Tuple[str, str], Set[str]] = {}
         # `self.layers = nn.ModuleList()`: a container built empty, a module once something is added
         self._empty: Dict[str, Tuple[ClassInfo, ast.stmt, Optional[str], str]] = {}
+        # init_state.py: the argument value each parameter of the function being walked holds (a token), the
+        # attributes that store one (`self.x = name`) with their statement, and the keys put into containers
+        self._tokens: Dict[str, str] = {}
+        self._held: Dict[str, Tuple[str, ClassInfo, ast.stmt, Optional[str]]] = {}
+        self._stored: Dict[str, int] = {}
+        self._keys: Dict[str, Set[str]] = {}
 
     def collect(self) -> InitFacts:
         init = self._lookup("__init__", 0)
@@ -281,7 +291,21 @@ class InitCollector:
             self.facts.reads_unknown_init = True
         for held in self._entries.values():
             self.facts.shared.update(held)  # reachable through the container entry: not judged on its own
+        self._init_state()
         return self.facts
+
+    def _init_state(self) -> None:
+        """What `__init__` leaves in `self.x` and in containers' keys, unless another method changes it."""
+        if not self._held or not self._keys:
+            return
+        others = [func for info in self.mro for func in list(info.methods.values()) + list(info.properties.values())
+                  if (info.module.filename, func.lineno) not in self._visited]
+        written = init_state.written_attributes(others)
+        if "*" in written:
+            return
+        self.facts.held = {name: held[0] for name, held in self._held.items()
+                           if self._stored.get(name) == 1 and name not in written}
+        self.facts.keys = {name: frozenset(keys) for name, keys in self._keys.items() if name not in written}
 
     # ---- method lookup through the readable MRO ----
     def _lookup(self, name: str, start: int) -> Optional[Tuple[ClassInfo, FunctionNode]]:
@@ -297,7 +321,12 @@ class InitCollector:
         self._visited.add(key)
         defaults = _param_defaults(func)
         local: Dict[str, Built] = {}
+        saved = self._tokens
+        # each parameter holds the value its caller passed (arg_flags), else a value of its own
+        self._tokens = {name: arg_flags.get(name) or f"{owner.module.filename}:{func.lineno}:{name}"
+                        for name in defaults}
         self._walk_block(owner, func.body, defaults, local, None)
+        self._tokens = saved
 
     def _walk_block(
         self,
@@ -401,6 +430,7 @@ class InitCollector:
                 # a later `self.k_in_proj["soft"] = self.k_in_proj["monotonic"]` (a subclass) replaces the entry
                 self._entries[(container, repr(target.slice.value))] = _shared_reads(value) - {container}
             self._fill(container, self.classify(value, defaults, local))  # self.heads[task] = ...
+            self._note_keys(container, [target.slice])
             return
         if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
             return
@@ -408,6 +438,12 @@ class InitCollector:
             return
         name = target.attr
         self._empty.pop(name, None)
+        self._stored[name] = self._stored.get(name, 0) + 1
+        if isinstance(value, ast.Name) and value.id in self._tokens:
+            self._held[name] = (self._tokens[value.id], owner, stmt, under)  # `self.original = module`
+        keys = init_state.dict_keys(value)
+        if keys is not None:
+            self._note_keys(name, keys)
         if _mentions_self(value, owner.module.lines) and self._deepcopy_source(value) is None:
             self.facts.shared.update(_shared_reads(value))  # a deep copy shares nothing with its source
         self._note_flag(name, value, defaults)
@@ -465,7 +501,7 @@ class InitCollector:
                 return
             found = self._lookup(method, 0)
             if found is not None:
-                self._walk_function(found[0], found[1], {})
+                self._walk_function(found[0], found[1], self._passed_tokens(found[1], call))
             return
         if callee == "setattr" and len(call.args) >= 3:
             obj, name_node, value = call.args[:3]
@@ -503,6 +539,8 @@ class InitCollector:
             ):
                 if holder.attr in self._empty and call.args:
                     self._fill(holder.attr, self.classify(call.args[-1], defaults, local))
+                if func.attr == "update" and len(call.args) == 1:
+                    self._note_keys(holder.attr, init_state.dict_keys(call.args[0]) or [ast.Constant(None)])
                 attr = self.facts.attrs.get(holder.attr)
                 if attr is not None and attr.built.kind == "container":
                     attr.built.length = None  # grown after construction: its size is no longer known
@@ -644,6 +682,7 @@ class InitCollector:
                 items: List[ast.expr] = []
                 for arg in value.args:
                     items.append(arg.value if isinstance(arg, ast.Starred) else arg)
+                self._copied_arguments(items)
                 for item in items:
                     contents = _merge_contents(contents, self.classify(item, defaults, local))
                 length: Optional[int] = None
@@ -751,11 +790,51 @@ class InitCollector:
         if isinstance(source, ast.Attribute) and isinstance(source.value, ast.Name) and source.value.id == "self":
             held = self.facts.attrs.get(source.attr)
             original = held.built if held is not None else Built("none")
+        elif isinstance(source, ast.Name) and source.id in self._tokens and source.id not in local:
+            token = self._tokens[source.id]
+            held = next((self.facts.attrs.get(n) for n, h in self._held.items() if h[0] == token), None)
+            original = held.built if held is not None else Built("none")
         else:
             original = self.classify(source, defaults, local)
         if original.kind not in TRAINABLE_KINDS:
             return Built("none")
         return Built(original.kind, original.ctor, original.frozen, original.length, original.keys)
+
+    def _passed_tokens(self, func: FunctionNode, call: ast.Call) -> Dict[str, str]:
+        """`self.update(adapter_name)`: the callee's parameters that receive an argument value of the caller."""
+        params = [a.arg for a in func.args.posonlyargs + func.args.args][1:]
+        passed = {}
+        for param, arg in zip(params, call.args):
+            if isinstance(arg, ast.Name) and arg.id in self._tokens:
+                passed[param] = self._tokens[arg.id]
+        for keyword in call.keywords:
+            if keyword.arg and isinstance(keyword.value, ast.Name) and keyword.value.id in self._tokens:
+                passed[keyword.arg] = self._tokens[keyword.value.id]
+        return passed
+
+    def _note_keys(self, container: str, keys: List[ast.expr]) -> None:
+        """Keys put into `self.<container>`: the argument values among them by token, anything else as "?"."""
+        for key in keys:
+            token = self._tokens.get(key.id) if isinstance(key, ast.Name) else None
+            self._keys.setdefault(container, set()).add(token or "?")
+
+    def _copied_arguments(self, items: List[ast.expr]) -> None:
+        """A deep copy of an argument put into a module container proves the argument is a module: the
+        attribute that stores it (`self.original = module`) is trainable state (init_state.py)."""
+        for item in items:
+            for node in ast.walk(item):
+                source = self._deepcopy_source(node) if isinstance(node, ast.Call) else None
+                if isinstance(source, ast.Attribute) and isinstance(source.value, ast.Name) and (
+                        source.value.id == "self") and source.attr in self._held:
+                    token = self._held[source.attr][0]
+                elif isinstance(source, ast.Name) and source.id in self._tokens:
+                    token = self._tokens[source.id]
+                else:
+                    continue
+                for name, (held, owner, stmt, under) in self._held.items():
+                    if held == token and name not in self.facts.attrs:
+                        self.facts.attrs[name] = TrainableAttr(name, stmt.lineno, stmt.col_offset, owner.name,
+                                                               Built("model"), under, owner.module.filename)
 
     def _class_reference(self, node: ast.expr) -> Built:
         """`nn.BatchNorm2d` or `BasicConv2d` used as a value: a class that builds a module when called."""
@@ -874,9 +953,13 @@ def _shared_reads(value: ast.expr) -> Set[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             parent = parents.get(id(node))
             if not isinstance(parent, ast.Attribute) or "weight" in parent.attr or parent.attr == "bias":
-                if not (isinstance(parent, ast.Call) and parent.func is node):
-                    shared.add(node.attr)
+                if not (isinstance(parent, ast.Call) and (parent.func is node or _is_deepcopy(parent))):
+                    shared.add(node.attr)  # a deep copy (`ModuleDict({k: copy.deepcopy(self.m)})`) shares nothing
     return shared
+
+
+def _is_deepcopy(call: ast.Call) -> bool:
+    return (dotted_name(call.func) or "").split(".")[-1] == "deepcopy" and len(call.args) == 1
 
 
 def _self_chain_root(node: ast.expr) -> bool:

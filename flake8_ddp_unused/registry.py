@@ -42,7 +42,10 @@ MODEL_RULES: Tuple[Rule, ...] = (
         why="DDP registers every parameter with `requires_grad=True` and waits for its gradient. A "
         "submodule or `nn.Parameter` that `forward` (or `training_step`/`train_step`) never uses gets "
         "no gradient, and the next iteration raises `RuntimeError: " + REDUCTION_ERROR + "`. "
-        "It is also dead weight in the optimizer. " + _FIXES,
+        "It is also dead weight in the optimizer. The same holds inside a child that uses a submodule only "
+        "when an optional argument of its `forward` is given (`if residual is not None:`) while the class "
+        "that owns it never passes that argument to it, or to one instance of it: the path is named on the "
+        "owner's line (`self.layers.0.residual_layer1`). " + _FIXES,
         example="""class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -70,8 +73,14 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "unknown code, a base class the linter cannot read, or an attribute of the same name read "
         "from outside the class in the same file (`model.pooler(...)`). Attributes built by unknown "
         "factories (`build_encoder(cfg)`, `norm_layer(dim)`) are reported only by the opt-in DDP902. "
-        "Code outside the linted project (a training script that calls `model.pooler` directly) is not seen.",
+        "Code outside the linted project (a training script that calls `model.pooler` directly) is not seen. "
+        "An argument the owner never passes is decided only for a child class of the same file whose every "
+        "read in the owner is a call (`self.head(x)`, `self.layers[0](x)`, a loop over `self.layers[1:]`); "
+        "`*args`/`**kwargs` count as passing everything.",
         options=_MODEL_OPTIONS,
+        # a child's submodule that needs an optional argument its owner never passes (callers.py)
+        extra={"caller_message": "{attr} in {cls} gets no gradient: {entry} calls {call} without {arg}, which it "
+                                 "needs; pass {arg} there, or do not build it for that call, or {fix}"},
     ),
     Rule(
         code="DDP002",

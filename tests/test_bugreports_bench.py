@@ -41,6 +41,8 @@ def test_case_file_meets_the_brief() -> None:
             assert case.packages and case.lint, case.id
         else:
             assert case.source == "reconstructed" and (RUN.parent / case.file).is_file(), case.id
+            # the runtime truth lives in cases.toml: in the linted file its dotted names would read as uses
+            assert case.no_grad and "RUNTIME_NO_GRAD" not in (RUN.parent / case.file).read_text(), case.id
 
 
 def test_parse_reads_model_and_launch_findings() -> None:

@@ -68,7 +68,3 @@ def build():
     model = Transformer()
     batches = [torch.randn(2, 1, 16, 5) for _ in range(2)]
     return {"model": model, "step": lambda m, x: m(x).sum(), "batches": batches}
-
-
-# Parameters torch leaves without gradient (checked by run.py --verify).
-RUNTIME_NO_GRAD = ["level_embed.", "decoder_layers.0.self_attn_level.", "decoder_layers.0.level_fc."]
