@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .callers import omitted_argument_findings
+from .eval_only import built_only_for_eval
 from .flow import _SELF_ESCAPES, FlowAnalyzer, FlowResult, Use
 from .index import MAX_MRO, ClassInfo, FileIndex, source_lines
 from .init_facts import TRAINABLE_KINDS, InitCollector, TrainableAttr, file_facts
@@ -137,8 +138,10 @@ class FileAnalysis:
         facts = ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
         for name in sorted(self._external_entries(mro, entry)):
             facts.extra_flows.append(FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+        optional = frozenset(name for name, attr in init.attrs.items() if attr.built_under is not None)
         facts.rescued = rescuer(mro, entry, called_method_names(self.index.filename),
-                                lambda name: FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+                                lambda name: FlowAnalyzer(self.index, info, mro, init, complete).run(name),
+                                optional)
         return facts
 
     def _external_entries(self, mro: List[ClassInfo], entry: str) -> set:
@@ -275,6 +278,8 @@ class FileAnalysis:
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
                 continue
+            if here and built_only_for_eval(info.name, self.index.filename):
+                continue  # every construction site in the project puts it in eval mode: never trained
             for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
         self.skipped = one_per_chain(self.skipped, self._local_bases)

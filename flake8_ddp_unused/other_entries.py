@@ -6,6 +6,11 @@ reaches, so a public method whose name the project calls (``project_calls``) cou
 an attribute that it *produces a gradient-carrying value from* (returned, or stored on ``self``) is not
 reported as unused. Methods ``__init__`` calls (construction helpers) and uses that only initialise or
 inspect a module (their value is neither returned nor kept) do not count.
+
+An attribute that ``__init__`` builds only under an option (``if asr_weight > 0: self.asr_decoder = ...``)
+and that ``forward`` leaves alone exists for the public method that runs it (speechbrain's
+``TransformerST.forward_asr``): whoever sets the option calls that method, often from training code outside
+the package (a recipe), so for such an attribute every public method counts, called in the package or not.
 """
 from __future__ import annotations
 
@@ -79,15 +84,16 @@ def produces_from(flow: FlowResult, attr: str) -> bool:
 
 
 def rescuer(mro: List[ClassInfo], entry: str, called: FrozenSet[str],
-            run: Callable[[str], FlowResult]) -> Callable[[str], bool]:
-    """attr -> whether some public method that the project calls by name produces a gradient-carrying value
-    from it (flows computed on demand, cached)."""
-    methods = {name: pair for name, pair in public_methods(mro, entry).items() if name in called}
+            run: Callable[[str], FlowResult], optional: FrozenSet[str] = frozenset()) -> Callable[[str], bool]:
+    """attr -> whether some public method that the project calls by name (any public method, for the
+    ``optional`` attributes: built only under an option) produces a gradient-carrying value from it (flows
+    computed on demand, cached)."""
+    methods = public_methods(mro, entry)
     flows: Dict[str, Optional[FlowResult]] = {}
 
     def rescued(attr: str) -> bool:
         for name, (_, func) in sorted(methods.items()):
-            if not mentions(func, attr):
+            if name not in called and attr not in optional or not mentions(func, attr):
                 continue
             if name not in flows:
                 flows[name] = run(name)

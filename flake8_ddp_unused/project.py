@@ -64,7 +64,7 @@ def start_file() -> None:
             cached += len(index.lines)
     if cached > _MAX_CACHED_LINES:
         release(*(index for _, _, index in _FILES.values()))
-        clear_cache()
+        _drop_trees()
 
 
 def release(*objects: object) -> None:
@@ -77,7 +77,9 @@ def release(*objects: object) -> None:
             obj.__dict__.clear()
 
 
-def clear_cache() -> None:
+def _drop_trees() -> None:
+    """Every cached file and what is built on it. The packages' text indexes (a set of names per package,
+    small) stay: rebuilding one reads the whole package again (about 1 s for diffusers)."""
     from . import summaries  # summaries hold classes of the files cached here
 
     summaries.clear_cache()
@@ -86,9 +88,15 @@ def clear_cache() -> None:
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
+
+
+def clear_cache() -> None:
+    _drop_trees()
+    from .eval_only import clear_cache as clear_eval_only
     from .project_calls import clear_cache as clear_calls
 
     clear_calls()
+    clear_eval_only()
 
 
 def package_root(path: str) -> Tuple[str, str]:

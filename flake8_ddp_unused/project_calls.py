@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, FrozenSet
+from typing import Dict, FrozenSet, Iterator, Tuple
 
 from .project import package_root
 
@@ -35,10 +35,10 @@ def trains_with_hf_trainer(filename: str) -> bool:
     """Whether the file's package mentions transformers' Trainer/TrainingArguments anywhere: only then is the
     HF fix hint (TrainingArguments) the right one for a PreTrainedModel subclass."""
     called_method_names(filename)
-    return _HF_TRAINS.get(_scope(filename), True) if filename and os.path.exists(filename) else True
+    return _HF_TRAINS.get(package_scope(filename), True) if filename and os.path.exists(filename) else True
 
 
-def _scope(filename: str) -> str:
+def package_scope(filename: str) -> str:
     """The directory whose files are scanned: the top package of the file, else its own directory."""
     root, module = package_root(filename)
     if module and "." in module or os.path.basename(filename) == "__init__.py":
@@ -47,15 +47,9 @@ def _scope(filename: str) -> str:
     return os.path.dirname(os.path.abspath(filename))
 
 
-def called_method_names(filename: str) -> FrozenSet[str]:
-    """Every `.name(` called in the files of the file's package (over-approximated from the text)."""
-    if not filename or filename in ("<string>", "<stdin>", "stdin") or not os.path.exists(filename):
-        return frozenset()
-    scope = _scope(filename)
-    if scope in _INDEX:
-        return _INDEX[scope]
-    names: set = set()
-    hf_trainer = False
+def package_texts(scope: str) -> Iterator[Tuple[str, bytes]]:
+    """(path, bytes) of the `.py` files under ``scope`` (recursively when it is a package), bounded in
+    files and bytes."""
     files = 0
     budget = _MAX_BYTES
     recursive = os.path.isfile(os.path.join(scope, "__init__.py"))
@@ -66,15 +60,29 @@ def called_method_names(filename: str) -> FrozenSet[str]:
                 continue
             files += 1
             if files > _MAX_FILES or budget <= 0:
-                break
+                return
+            path = os.path.join(directory, name)
             try:
-                with open(os.path.join(directory, name), "rb") as fh:
+                with open(path, "rb") as fh:
                     data = fh.read(min(budget, 4_000_000))
             except OSError:
                 continue
             budget -= len(data)
-            names.update(m.decode("ascii", "replace") for m in _CALL.findall(data))
-            hf_trainer = hf_trainer or _HF_TRAINER.search(data) is not None
+            yield path, data
+
+
+def called_method_names(filename: str) -> FrozenSet[str]:
+    """Every `.name(` called in the files of the file's package (over-approximated from the text)."""
+    if not filename or filename in ("<string>", "<stdin>", "stdin") or not os.path.exists(filename):
+        return frozenset()
+    scope = package_scope(filename)
+    if scope in _INDEX:
+        return _INDEX[scope]
+    names: set = set()
+    hf_trainer = False
+    for _, data in package_texts(scope):
+        names.update(m.decode("ascii", "replace") for m in _CALL.findall(data))
+        hf_trainer = hf_trainer or _HF_TRAINER.search(data) is not None
     _INDEX[scope] = frozenset(names)
     _HF_TRAINS[scope] = hf_trainer
     return _INDEX[scope]

@@ -50,6 +50,25 @@ class Probe(nn.Module):
         return self.body(x)
 
 
+class SpeechTranslation(nn.Module):
+    """speechbrain TransformerST: asr_decoder is built only with asr_weight > 0, for forward_asr(), which the
+    training recipe (outside the package: recipe_st.py) calls beside forward(). Positive: asr_ctc, built under
+    the same option, is run by no method at all."""
+
+    def __init__(self, dim=8, asr_weight=0.0):
+        super().__init__()
+        self.encoder = nn.Linear(dim, dim)
+        if asr_weight > 0:
+            self.asr_decoder = nn.Linear(dim, dim)
+            self.asr_ctc = nn.Linear(dim, dim)  # expect: DDP001
+
+    def forward(self, x):
+        return self.encoder(x)
+
+    def forward_asr(self, encoder_out):
+        return self.asr_decoder(encoder_out)
+
+
 class XceptionBase(nn.Module):
     """segmentation-models-pytorch Xception: only built as its subclass, which deletes fc; forward calls
     self.last_linear, which only a factory would set."""

@@ -1,6 +1,7 @@
 import torch.nn as nn
 
 from .layers import CTCDecoder, LayerSelect, Probe, ProcessorAttention, XceptionBase
+from .text_encoder import CaptionEncoder
 
 
 class LatentDepth(nn.Module):
@@ -33,9 +34,10 @@ class Model(nn.Module):
         self.encoder = XceptionEncoder(dim)
         self.probe = Probe(dim)
         self.attention = ProcessorAttention(dim)
+        self.captions = CaptionEncoder(dim)
 
     def forward(self, x, lang):
-        return self.decoder(self.encoder(self.depth(x, lang)) + self.probe(x) + self.attention(x))
+        return self.decoder(self.encoder(self.depth(x, lang)) + self.probe(x) + self.attention(x) + self.captions(x))
 
     def get_normalized_probs(self, features):
         return self.decoder.get_normalized_probs(features)

@@ -1,0 +1,153 @@
+"""Classes that the project builds only for evaluation: every construction site puts the instance in eval mode.
+
+A model class that a package builds only as ``LDMBertModel(config).eval()`` (or ``m = C(...)`` followed by
+``m.eval()`` / ``m.requires_grad_(False)`` in the same function) is run by that package without training:
+what its ``forward`` leaves unused gets no gradient only in training nobody in the project does. This is
+``__init__``'s own ``self.vocoder.eval()`` (not judged already) seen from the construction sites in other
+files. The decision needs *every* site: one site that builds the class without putting it in eval mode (a
+training script's ``model = C(...)``) keeps it judged, and so does a class the project never builds by
+name (a framework builds it from a configuration or a checkpoint).
+
+The sites are found by a text scan of the package the class's file belongs to (the same scope as the
+method-name scan of ``project_calls``), once per package and process, bounded in files and bytes; only the
+files that write ``Name(`` for the class asked about are parsed, at most ``_MAX_SITE_FILES`` of them.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from typing import Dict, List, Optional, Tuple
+
+from .project_calls import package_scope, package_texts
+
+_CALLED_NAME = re.compile(rb"\b([A-Z]\w*)\s*\(")  # `ClassName(`: class names are capitalised by convention
+_MAX_SITE_FILES = 40
+_MAX_FILE_BYTES = 2_000_000
+_EVAL_CALLS = {"eval", "requires_grad_", "train"}
+
+_INDEX: Dict[str, Dict[str, List[str]]] = {}  # scope -> called capitalised name -> files writing `Name(`
+_RESULTS: Dict[Tuple[str, str], bool] = {}
+
+
+def clear_cache() -> None:
+    _INDEX.clear()
+    _RESULTS.clear()
+
+
+def _index(scope: str) -> Dict[str, List[str]]:
+    if scope not in _INDEX:
+        found: Dict[str, List[str]] = {}
+        for path, data in package_texts(scope):
+            for called in set(_CALLED_NAME.findall(data)):
+                found.setdefault(called.decode("ascii", "replace"), []).append(path)
+        _INDEX[scope] = found
+    return _INDEX[scope]
+
+
+def built_only_for_eval(class_name: str, filename: str) -> bool:
+    """Whether the project builds ``class_name`` somewhere, and every site puts the instance in eval mode."""
+    if not filename or filename in ("<string>", "<stdin>", "stdin") or not os.path.exists(filename):
+        return False
+    scope = package_scope(filename)
+    key = (scope, class_name)
+    if key not in _RESULTS:
+        paths = _index(scope).get(class_name, [])
+        _RESULTS[key] = 0 < len(paths) <= _MAX_SITE_FILES and _all_sites_eval(class_name, paths)
+    return _RESULTS[key]
+
+
+def _all_sites_eval(class_name: str, paths: List[str]) -> bool:
+    sites = 0
+    for path in paths:
+        try:
+            if os.path.getsize(path) > _MAX_FILE_BYTES:
+                return False
+            with open(path, "rb") as fh:
+                tree = ast.parse(fh.read())
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+        verdict = _sites_in(tree, class_name)
+        if verdict is None:
+            return False
+        sites += verdict
+    return sites > 0
+
+
+def _callee(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _sites_in(tree: ast.Module, class_name: str) -> Optional[int]:
+    """How many construction sites of ``class_name`` the tree holds, or None when one of them does not
+    put the instance in eval mode. A class statement of that name (the definition) is no site."""
+    parents: Dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    sites = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _callee(node) == class_name:
+            if not _site_is_eval(node, parents):
+                return None
+            sites += 1
+    return sites
+
+
+def _is_eval_call(call: ast.AST) -> bool:
+    """``x.eval()``, ``x.requires_grad_(False)``, ``x.train(False)``."""
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return False
+    name = call.func.attr
+    if name not in _EVAL_CALLS:
+        return False
+    if name == "eval":
+        return not call.args and not call.keywords
+    args = [a for a in call.args] + [k.value for k in call.keywords]
+    return len(args) == 1 and isinstance(args[0], ast.Constant) and args[0].value is False
+
+
+def _site_is_eval(call: ast.Call, parents: Dict[ast.AST, ast.AST]) -> bool:
+    # `C(...).eval()`, possibly after `.to(device)` and the like: `C(...).to(d).eval()`
+    node: ast.AST = call
+    while True:
+        parent = parents.get(node)
+        if isinstance(parent, ast.Attribute) and parent.value is node:
+            grand = parents.get(parent)
+            if isinstance(grand, ast.Call) and grand.func is parent:
+                if _is_eval_call(grand):
+                    return True
+                node = grand  # a chained method call returns the module (`.to()`, `.cuda()`, `.float()`)
+                continue
+        break
+    # `m = C(...)` (or `self.m = C(...)`), then `m.eval()` in the same function and never `m.train()`
+    parent = parents.get(node)
+    if not isinstance(parent, ast.Assign) or len(parent.targets) != 1:
+        return False
+    target = _written(parent.targets[0])
+    if target is None:
+        return False
+    scope = parents.get(parent)
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = parents.get(scope)
+    if scope is None:
+        return False
+    put_in_eval = False
+    for other in ast.walk(scope):
+        if isinstance(other, ast.Call) and isinstance(other.func, ast.Attribute) \
+                and _written(other.func.value) == target:
+            if _is_eval_call(other):
+                put_in_eval = True
+            elif other.func.attr in ("train", "requires_grad_"):
+                return False  # trained here after all
+    return put_in_eval
+
+
+def _written(node: ast.AST) -> Optional[str]:
+    """``m`` or ``self.m`` as written (a store and a load of the same name compare equal)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
