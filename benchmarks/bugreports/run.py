@@ -56,6 +56,9 @@ class Case:
     config: str = ""
     note: str = ""
     also_right: List[str] = field(default_factory=list)
+    # reconstructions: parameter-name prefixes that get no gradient at runtime (kept here, not in the linted
+    # file, whose text the linter reads: a string naming `encoder.head` there would count as a read of it)
+    runtime_no_grad: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -235,7 +238,7 @@ def run_case(case: Case, off: Sequence[str]) -> Outcome:
 
 
 def verify(case: Case) -> Tuple[bool, str]:
-    """Run the reconstruction's build() on CPU: every RUNTIME_NO_GRAD prefix must get no gradient, and every
+    """Run the reconstruction's build() on CPU: every runtime_no_grad prefix must get no gradient, and every
     other trainable parameter must get one (so the reconstruction has no culprit the report does not name)."""
     path = HERE / case.file
     spec = importlib.util.spec_from_file_location(f"bugreport_{path.stem}", path)
@@ -250,7 +253,7 @@ def verify(case: Case) -> Tuple[bool, str]:
         model.zero_grad(set_to_none=True)
         step(model, batch).backward()
         missing |= {n for n, p in model.named_parameters() if p.requires_grad and p.grad is None}
-    expected: List[str] = list(module.RUNTIME_NO_GRAD)
+    expected: List[str] = list(case.runtime_no_grad)
     unmatched = [e for e in expected if not any(n.startswith(e) for n in missing)]
     extra = sorted(n for n in missing if not any(n.startswith(e) for e in expected))
     ok = not unmatched and not extra

@@ -71,4 +71,3 @@ def build():
 
 
 # Parameters torch leaves without gradient (checked by run.py --verify).
-RUNTIME_NO_GRAD = ["level_embed.", "decoder_layers.0.self_attn_level.", "decoder_layers.0.level_fc."]

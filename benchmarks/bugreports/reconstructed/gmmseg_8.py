@@ -42,6 +42,3 @@ def build():
     model = GMMSegHead()
     batches = [torch.randn(2, 8, 4, 4) for _ in range(2)]
     return {"model": model, "step": lambda m, x: m(x).logsumexp(-1).mean(), "batches": batches}
-
-
-RUNTIME_NO_GRAD = ["conv_seg."]

@@ -44,6 +44,3 @@ def build():
 
 # The report's list (last-layer FFN, masked-LM head); with only the attention distributions in the loss, the last
 # layer's value projection and attention output get none either (MiniLM adds a value-relation term for those).
-RUNTIME_NO_GRAD = ["bert.encoder.layer.1.intermediate.", "bert.encoder.layer.1.output.",
-                   "bert.encoder.layer.1.attention.output.", "bert.encoder.layer.1.attention.self.value.",
-                   "cls.predictions.transform.", "cls.predictions.bias"]

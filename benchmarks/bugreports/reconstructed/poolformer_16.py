@@ -55,6 +55,3 @@ def build():
     model = DeformableDETRLike()
     batches = [torch.randn(2, 3, 8, 8) for _ in range(2)]
     return {"model": model, "step": lambda m, x: m(x).sum(), "batches": batches}
-
-
-RUNTIME_NO_GRAD = ["backbone.norm0."]

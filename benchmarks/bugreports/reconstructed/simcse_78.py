@@ -76,6 +76,3 @@ def build():
     model = BertForCL(config)
     batches = [(torch.randint(0, 30, (3, 2, 5)), torch.ones(3, 2, 5, dtype=torch.long)) for _ in range(2)]
     return {"model": model, "step": lambda m, b: m(*b)["loss"], "batches": batches}
-
-
-RUNTIME_NO_GRAD = ["bert.pooler."]

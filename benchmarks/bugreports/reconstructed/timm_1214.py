@@ -40,6 +40,3 @@ def build():
     model = MultiTaskModel()
     batches = [torch.randn(2, 4, 12) for _ in range(2)]
     return {"model": model, "step": lambda m, x: sum(o.sum() for o in m(x)), "batches": batches}
-
-
-RUNTIME_NO_GRAD = ["encoder.head."]

@@ -28,6 +28,3 @@ def build():
     model = DiffusionTransformer()
     batches = [(torch.randn(2, 4, 8), torch.randn(2, 4, 8)) for _ in range(2)]
     return {"model": model, "step": lambda m, b: m(*b)["loss"], "batches": batches}
-
-
-RUNTIME_NO_GRAD = ["empty_text_embed"]

@@ -73,4 +73,3 @@ def build():
 
 
 # The encoder is wrapped in DistributedDataParallel on its own in XLM's trainer.
-RUNTIME_NO_GRAD = ["pred_layer.proj.bias"]
