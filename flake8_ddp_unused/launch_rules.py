@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from .registry import REDUCTION_ERROR, Rule
+from .rule_schema import REDUCTION_ERROR, Rule
 
 _EVIDENCE = ("Reported only with evidence: the model argument resolves (through `model = Net(...)`, "
              "`.cuda()`/`.to()`, `torch.compile`, factory functions of the same file, and classes or factories "

@@ -7,27 +7,12 @@ DDP9xx off by default (enabled with ``--extend-select``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, Tuple
 
-REDUCTION_ERROR = "Expected to have finished reduction in the prior iteration before starting a new one"
+from .launch_rules import LAUNCH_RULES
+from .rule_schema import REDUCTION_ERROR, Rule
 
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    message: str  # str.format template; fields are supplied by the rule that reports
-    summary: str  # one line: what it does
-    why: str
-    example: str
-    use_instead: str
-    known_limits: str = ""
-    options: str = ""
-    fix_safety: str = "No autofix."
-    default_on: bool = True
-    fixable: bool = False
-    extra: Dict[str, str] = field(default_factory=dict)
+__all__ = ["REDUCTION_ERROR", "Rule", "MODEL_RULES", "all_rules", "rules_by_code", "default_off_codes"]
 
 
 _MODEL_OPTIONS = (
@@ -290,9 +275,7 @@ model.py:1:1: DDP999 flake8-ddp-unused could not analyse this file (RecursionErr
 
 
 def all_rules() -> Tuple[Rule, ...]:
-    """Every rule, model rules first, then launch-site rules (imported late: they live beside their checks)."""
-    from .launch_rules import LAUNCH_RULES
-
+    """Every rule, model rules first, then launch-site rules (they live beside their checks)."""
     return MODEL_RULES + LAUNCH_RULES
 
 
