@@ -319,13 +319,15 @@ def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<strin
     """Findings of one file, with a DDP998 finding per part skipped; ``skipped`` (when given) also
     receives the skip records themselves."""
     index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
-    from .launch import check_launches
+    from .launch import check_launches, drop_settled
     from .project import attach, start_file
 
     start_file()
     attach(index, settings)  # classes imported from other files of the project
     analysis = FileAnalysis(index, settings)
-    findings = analysis.run() + check_launches(analysis)
+    own = analysis.run()
+    launches = check_launches(analysis)
+    findings = drop_settled(analysis, own) + launches  # the training code here may settle a mode argument
     if skipped is not None:
         skipped.extend(analysis.skipped)
     findings += [skip.finding() for skip in analysis.skipped]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import project
-from .training import callsites
+from .training import callsites, outputs
+from .training import modes as training_modes
 from .training.loss import _LOSS_ENTRIES, LossRun, Source
 from .flow import NEVER, FlowResult, Val
 from .index import ClassInfo, FileIndex, FunctionNode
@@ -287,6 +288,10 @@ class Resolver:
         self._sites: Dict[str, List[Tuple["Resolver", Scope, ast.Call]]] = {}
         # what the project's training code leaves without gradient, per model instance (the call that built it)
         self.training_culprits: Dict[Origin, List[Finding]] = {}
+        # attributes the training step's literal-mode calls of an instance use on every iteration
+        self.training_settled: Dict[Origin, Set[str]] = {}
+        # per class (file, name): those sets for each instance trained here (None: an instance not settled)
+        self.mode_settled: Dict[Tuple[str, str], List[Optional[Set[str]]]] = {}
         self.last_origin: Optional[Origin] = None
 
     def model_class(self, node: Optional[ast.expr], scope: Scope, before: Pos, depth: int = 0) -> Optional[ClassInfo]:
@@ -484,6 +489,7 @@ class Resolver:
                 sub.analysis, sub.index, sub.settings, sub._reentrant = self.analysis, index, self.settings, {}
                 sub._others, sub._binding_stack, sub._sites = {}, self._binding_stack, {}
                 sub.training_culprits, sub.last_origin = {}, None
+                sub.training_settled, sub.mode_settled = {}, {}
                 info = sub.model_class(node.value, inner, _pos(node), depth + 1)
                 if info is None:
                     return None
@@ -617,6 +623,8 @@ class Resolver:
             culprits = _instance_culprits(culprits, report.facts.init, ctor or {})
         elif ctor and culprits:  # `Net(use_aux=True)`: judged again with the flags this instance sets
             culprits = self._instance_judged(Evidence(info, report, culprits, None), ctor)
+        settled = self.training_settled.get(origin, set()) if origin is not None else set()
+        culprits = [f for f in culprits if not (f.code == "DDP101" and f.attr_name in settled)]
         named = {f.attr for f in culprits}
         culprits += [f for f in self.training_culprits.get(origin, []) if origin is not None and f.attr not in named
                      and f.cls == info.name]
@@ -762,9 +770,28 @@ def launch_hits(analysis: "FileAnalysis") -> List[LaunchHit]:
         return []
     checker = LaunchChecker(analysis)
     hits = checker.run()
+    analysis.mode_settled = _settled_here(checker.resolver, index.filename)
     # launch sites whose model could not be resolved join the file's skip records (DDP998, --verbose, JSON)
     analysis.skipped.extend(Skip(index.filename, line, subject, reason) for line, subject, reason in checker.skipped)
     return hits
+
+
+def _settled_here(resolver: Resolver, filename: str) -> Dict[str, Set[str]]:
+    """Classes of this file whose every instance trained here is called with literal modes: the attributes
+    all of them use on every iteration."""
+    out: Dict[str, Set[str]] = {}
+    for (path, name), sets in resolver.mode_settled.items():
+        if path != filename or not sets or any(s is None for s in sets):
+            continue
+        out[name] = set.intersection(*[s for s in sets if s is not None])
+    return out
+
+
+def drop_settled(analysis: "FileAnalysis", findings: List[Finding]) -> List[Finding]:
+    """A model-side DDP101 ("used only if mode == 'fwd'") on an attribute that the training code in this file
+    uses on every iteration of every instance it trains: the mode is the caller's literal, not the batch's."""
+    settled: Dict[str, Set[str]] = getattr(analysis, "mode_settled", {})
+    return [f for f in findings if not (f.code == "DDP101" and f.attr_name in settled.get(f.cls, ()))]
 
 
 class LaunchChecker:
@@ -1301,7 +1328,8 @@ class LaunchChecker:
                 some = {k % size: g for k, g in some.items() if isinstance(k, int) and -size <= k < size}
             elif returned.keys is not None and all(isinstance(k, str) for k in keys):
                 parts = dict(returned.keys)
-            else:
+            else:  # return paths the flow merged (a record, or a tuple): the model's summary splits them
+                self._judge_by_summary(ev, source, ctor or {}, always, some, here)
                 continue
             dropped = [k for k in parts if k not in always and k not in some]
             if dropped:
@@ -1313,6 +1341,86 @@ class LaunchChecker:
                                    guard=guard, report=here, origin=ref.origin)
         for sources in per_class.values():
             self.judge_optional(sources, report)
+            self.judge_modes(sources, report, single_backward=len(run.backward_sites) == 1)
+
+    def _judge_by_summary(self, ev: Evidence, source: Source, ctor: Dict[str, object], always: Set[object],
+                          some: Dict[object, str], report: bool) -> None:
+        """DDP203/DDP207 from the summary of the model's forward called as the training code calls it."""
+        flags = outputs.instance_flags(ev.info, ctor, _truth)
+        facts = ev.report.facts
+        already = set() if project.is_installed_file(ev.info.module.filename) else {
+            f.attr_name for f in ev.report.findings if not f.code.startswith("DDP9")}
+        origin = source.ref.origin
+        for code, guard, paths, parts in outputs.dropped_paths(ev.info, flags, source.call, always, some):
+            attrs = ["self." + ".".join(p) for p in paths if p[0] not in already]
+            if not attrs:
+                continue
+            found = self.resolver.training_culprits.setdefault(origin, []) if origin else []
+            for attr in attrs:
+                if all(f.attr != attr for f in found):
+                    found.append(Finding(code, source.call.lineno, source.call.col_offset, "", ev.info.name, attr,
+                                         attr[len("self."):].split(".")[0]))
+            if report:
+                self.add(code, source.anchor, (), code=_short(source.call),
+                         attrs=f"{', '.join(attrs)} in {ev.info.name}",
+                         cls=ev.info.name, parts=", ".join(_part_text(k) for k in parts),
+                         entry=f"{ev.info.name}.{facts.entry}", guard=guard, fix=_fix_text(self.analysis.framework))
+
+    def judge_modes(self, sources: List[Source], report: bool, single_backward: bool) -> None:
+        """DDP203: every call of one instance in the training step passes a literal mode
+        (``encoder("fwd", ...)``), and a submodule is used only in the other modes. What those calls use on
+        every iteration is settled: a model-side DDP101 on it ("used only if mode == 'fwd'") is not
+        per batch for this instance (when the step backpropagates once: a GAN's two backward passes each
+        see one mode)."""
+        ref = sources[0].ref
+        key = (ref.info.module.filename, ref.info.name)
+        if ref.origin is None:
+            self.resolver.mode_settled.setdefault(key, []).append(None)
+            return  # which calls are of one instance is known only for an instance built in view
+        ctor = ref.resolver.instance_args(ref.node, ref.scope, ref.before)
+        ev = ref.resolver.evidence(ref.info, ctor)
+        if ev is None or ev.report.facts is None:
+            self.resolver.mode_settled.setdefault(key, []).append(None)
+            return
+        facts = ev.report.facts
+        flags = dict(outputs.instance_flags(ev.info, ctor or {}, _truth))
+        unused, modes, always = training_modes.mode_unused(ev.info, facts.init, flags, facts.entry,
+                                                           [s.call for s in sources])
+        # decided by the literal modes: used on every iteration, or never (reported below instead of DDP101)
+        settled = always | unused if modes and single_backward else None
+        self.resolver.mode_settled.setdefault(key, []).append(settled)
+        if settled:
+            self.resolver.training_settled.setdefault(ref.origin, set()).update(settled)
+        already = set() if project.is_installed_file(ev.info.module.filename) else {
+            f.attr_name for f in ev.report.findings if not f.code.startswith("DDP9") and f.code != "DDP101"}
+        attrs: List[str] = []
+        for name in sorted(unused):
+            attr = facts.init.attrs.get(name)
+            if attr is None or flags.get(name) is False or name in already:
+                continue
+            if name in facts.init.shared:  # a tied weight gets its gradient elsewhere: name the other parts
+                unshared = replace(facts, init=replace(facts.init, shared=facts.init.shared - {name}))
+                if not self.analysis._never_judged(attr, unshared):
+                    attrs += ["self." + ".".join(p) for p in training_modes.untied_parts(ev.info, name)]
+            elif not self.analysis._never_judged(attr, facts):
+                attrs.append(f"self.{name}")
+        if not attrs:
+            return
+        found = self.resolver.training_culprits.setdefault(ref.origin, [])
+        anchor = sources[0]
+        for attr in attrs:
+            if all(f.attr != attr for f in found):
+                found.append(Finding("DDP203", anchor.call.lineno, anchor.call.col_offset, "", ev.info.name, attr,
+                                     attr[len("self."):].split(".")[0]))
+        if not (report and id(anchor.anchor) in self._own_calls):
+            return
+        shown = " and ".join(f"{name}={value!r}" for name, values in sorted(modes.items()) for value in sorted(values))
+        message = self.rules["DDP203"].extra["mode_message"].format(
+            code=_short(anchor.call), entry=f"{ev.info.name}.{facts.entry}", modes=shown,
+            attrs=f"{', '.join(attrs)} in {ev.info.name}", fix=_fix_text(self.analysis.framework))
+        line, col = _pos(anchor.anchor)
+        self.hits.setdefault((line, col, "DDP203"), LaunchHit(
+            Finding("DDP203", line, col, message, ev.info.name, ", ".join(attrs)), ()))
 
     def judge_optional(self, sources: List[Source], report: bool) -> None:  # noqa: C901
         """DDP208: a submodule used only when an optional argument is given, and the training code does not

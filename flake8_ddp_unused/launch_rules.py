@@ -98,6 +98,8 @@ trainer = Trainer(model=Net(), driver="torch", device=[0, 1], train_dataloader=d
         name="training-code-drops-model-output",
         message="{code} drops {parts} of {entry}'s output, so {attrs} gets no gradient; add it to the "
         "loss, or pass find_unused_parameters=True",
+        extra={"mode_message": "{code}: the training step calls {entry} only with {modes}, so {attrs} gets no "
+               "gradient; do not build it for this instance, or pass {fix}"},
         summary="Training code (a function that backpropagates or returns the loss to a trainer, with the loss "
         "functions and criterion modules it calls, in any file of the project) that keeps only some outputs of "
         "the model in the loss: `logits, aux = model(x)` with `aux` never in the loss, `out[0]` only, a loss "

@@ -190,7 +190,7 @@ def _string_key_target(target: cst.BaseExpression) -> Optional[Tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # Summaries, memoised per process
 # ---------------------------------------------------------------------------------------------
-_ACTIVE: List[Tuple[str, str, Context]] = []
+_ACTIVE: List[Tuple[str, str, Context, bool]] = []
 
 
 def _cache(index: FileIndex) -> Dict[object, object]:
@@ -208,26 +208,29 @@ def clear_cache() -> None:
     _ACTIVE.clear()
 
 
-def summary_for(info: ClassInfo, context: Context = Context()) -> Optional[Summary]:
-    """The summary of ``info``'s ``forward`` in ``context``, or None when unknown (keep everything live)."""
-    key = (os.path.abspath(info.module.filename), info.name, context)
+def summary_for(info: ClassInfo, context: Context = Context(), by_name: bool = False) -> Optional[Summary]:
+    """The summary of ``info``'s ``forward`` in ``context``, or None when unknown (keep everything live).
+    ``by_name``: the caller reads the output's parts by name (``out.attentions``, ``out["logits"]``), so
+    only the return paths with named parts (a record, a dict) are what it receives; a path returning a
+    plain tuple (HF's ``return_dict=False``) is not."""
+    key = (os.path.abspath(info.module.filename), info.name, context, by_name)
     memo = _cache(info.module)
-    if ("summary", info.name, context) in memo:
-        return memo[("summary", info.name, context)]  # type: ignore[return-value]
+    if ("summary", info.name, context, by_name) in memo:
+        return memo[("summary", info.name, context, by_name)]  # type: ignore[return-value]
     if key in _ACTIVE or len(_ACTIVE) >= _MAX_NESTING:
         return None  # recursion, or too deep a chain of summaries: unknown
     _ACTIVE.append(key)
     try:
-        summary = _compute(info, context)
+        summary = _compute(info, context, by_name)
     except (RecursionError, ValueError, AttributeError, TypeError):
         summary = None  # never crash flake8: an odd construct makes the summary unknown
     finally:
         _ACTIVE.pop()
-    memo[("summary", info.name, context)] = summary
+    memo[("summary", info.name, context, by_name)] = summary
     return summary
 
 
-def _compute(info: ClassInfo, context: Context) -> Optional[Summary]:
+def _compute(info: ClassInfo, context: Context, by_name: bool = False) -> Optional[Summary]:
     module = info.module
     mro, complete = module.mro(info)
     forward = context.entry == "forward"
@@ -243,6 +246,8 @@ def _compute(info: ClassInfo, context: Context) -> Optional[Summary]:
         return None
     to_feeds = _FeedMaker(analyzer, flow.escaped)
     paths = [value for value, guards in analyzer.entry_returns if not any(g.kind == NEVER for g in guards)]
+    if by_name:
+        paths = [value for value in paths if value.keys is not None]
     structured = [v for v in paths if v.items is not None or v.keys is not None]
     if not forward and (not structured or len(structured) < len(paths)):
         # another entry returning one value: all it runs feeds it; what it never touches is unused

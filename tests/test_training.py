@@ -128,6 +128,97 @@ def test_a_dynamic_model_stays_silent() -> None:
     assert [f.code for f in analyze_source(source)] == [SKIP_CODE]
 
 
+# ---- task or mode arguments the training step passes --------------------------------------------------
+MODE_MODEL = """\
+import torch
+from torch import nn
+
+
+class MultiTask(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 4)
+        self.ner = nn.Linear(4, 2)
+        self.pos = nn.Linear(4, 2)
+
+    def forward(self, x, task):
+        h = self.body(x)
+        if task == "ner":
+            return self.ner(h)
+        elif task == "pos":
+            return self.pos(h)
+        raise ValueError(task)
+
+
+"""
+MODE_STEPS = {
+    # the task comes with the batch: per batch, the model-side DDP101 stays on both heads
+    "per_batch": "def train(model, loader):\n"
+                 "    for x, task in loader:\n"
+                 "        model(x, task).sum().backward()\n",
+    # both tasks in one backward pass: every head is trained, the DDP101 is settled
+    "both_literal": "def train(model, loader):\n"
+                    "    for x, task in loader:\n"
+                    "        (model(x, 'ner').sum() + model(x, 'pos').sum()).backward()\n",
+    # one literal task per backward pass: each pass leaves the other head without gradient, nothing settled
+    "two_backwards": "def train(model, loader):\n"
+                     "    for x, task in loader:\n"
+                     "        model(x, 'ner').sum().backward()\n"
+                     "        model(x, 'pos').sum().backward()\n",
+    # only one task ever: the other head never gets a gradient (DDP203 on the call)
+    "one_literal": "def train(model, loader):\n"
+                   "    for x, task in loader:\n"
+                   "        model(x, 'ner').sum().backward()\n",
+}
+MODE_LAUNCH = "\n\ndef main(loader):\n    train(torch.nn.parallel.DistributedDataParallel(MultiTask()), loader)\n"
+
+
+def _mode_runtime(step: str) -> List[set]:
+    """Parameters without gradient after each backward pass of the step, over batches of both tasks."""
+    namespace: dict = {}
+    exec(compile(MODE_MODEL + MODE_STEPS[step], "<mode>", "exec"), namespace)  # noqa: S102 - the test's own code
+    torch.manual_seed(0)
+    model = namespace["MultiTask"]()
+    missing: List[set] = []
+    real_backward = torch.Tensor.backward
+
+    def backward(tensor, *args, **kwargs):  # type: ignore[no-untyped-def]
+        model.zero_grad(set_to_none=True)
+        real_backward(tensor, *args, **kwargs)
+        missing.append({n.split(".")[0] for n, p in model.named_parameters() if p.grad is None})
+
+    torch.Tensor.backward = backward  # type: ignore[method-assign]
+    try:
+        namespace["train"](model, [(torch.randn(2, 4), "ner"), (torch.randn(2, 4), "pos")])
+    finally:
+        torch.Tensor.backward = real_backward  # type: ignore[method-assign]
+    return missing
+
+
+def _line(source: str, text: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), start=1) if text in line)
+
+
+@pytest.mark.parametrize("step, runtime, found", [
+    ("per_batch", [{"pos"}, {"ner"}], {"self.ner": "DDP101", "self.pos": "DDP101", "DataParallel": "DDP201"}),
+    ("both_literal", [set(), set()], {}),
+    ("two_backwards", [{"pos"}, {"ner"}, {"pos"}, {"ner"}],
+     {"self.ner": "DDP101", "self.pos": "DDP101", "DataParallel": "DDP201"}),
+    ("one_literal", [{"pos"}, {"pos"}], {"model(x, 'ner')": "DDP203", "DataParallel": "DDP201"}),
+])
+def test_literal_modes_decide_the_branches(step: str, runtime: List[set], found: dict) -> None:
+    assert _mode_runtime(step) == runtime
+    source = MODE_MODEL + MODE_STEPS[step] + MODE_LAUNCH
+    project.clear_cache()
+    findings = analyze_source(source)
+    expected = {(_line(source, text), code) for text, code in found.items()}
+    assert {(f.line, f.code) for f in findings} == expected, [f.text for f in findings]
+    if step == "one_literal":
+        message = next(f.message for f in findings if f.code == "DDP203")
+        assert "only with task='ner'" in message and "self.pos in MultiTask" in message
+        assert "self.ner" not in message and "self.ner" not in next(f.message for f in findings if f.code == "DDP201")
+
+
 # ---- the seed's recipe, against fastNLP 1.0.1's own code -------------------------------------------
 def _fastnlp_ddp():  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():

@@ -190,6 +190,7 @@ class LossRun:
         self.depth = 0
         self.stack: Set[int] = set()
         self.has_root = False
+        self.backward_sites: Set[int] = set()  # the calls that backpropagate (one per step in most loops)
         self.nesting = 0
 
     # ---- entry points ----
@@ -213,6 +214,7 @@ class LossRun:
             self.sources, self.roots, self.has_root = [], {}, False
             return
         if frame.is_loss:
+            self.backward_sites.add(id(func))
             self._root(frame.returned, None)
 
     # ---- statements ----
@@ -416,6 +418,7 @@ class LossRun:
             kwargs[_SPREAD] = union(spread)
         everything = list(args) + list(kwargs.values())
         if self._is_backward(node):
+            self.backward_sites.add(id(node))
             target = args[0] if args else self._eval(func.value, frame)  # type: ignore[attr-defined]
             self._root(target, frame.guards[-1] if frame.guards else None)
             return EMPTY
@@ -464,6 +467,12 @@ class LossRun:
     def _apply(self, ref: ModelRef, node: ast.Call, args: List[V], kwargs: Dict[str, V], frame: _Frame) -> V:
         """A module instance called: the model (a new source), or a criterion applied to model outputs."""
         everything = list(args) + list(kwargs.values())
+        if any(v.parts for v in everything) and self._trainable(ref):
+            # a model fed another model's output (XLM's decoder given the encoder's output): a model call of
+            # its own, and what it is given flows on with its output (its inside is the summaries' business)
+            number = self._add_source(ref, node, frame)
+            given = union(everything)
+            return V(((((number, WHOLE)), None),) + given.parts, True)
         if any(v.parts for v in everything):  # a criterion module: follow its forward
             forward = next((o.methods["forward"] for o in ref.info.module.mro(ref.info)[0] if "forward" in o.methods),
                            None)
@@ -476,11 +485,21 @@ class LossRun:
             return V(result.parts, True)
         if frame.no_grad:
             return V(data=True)
+        number = self._add_source(ref, node, frame)
+        return V(((((number, WHOLE)), None),), True)
+
+    def _add_source(self, ref: ModelRef, node: ast.Call, frame: _Frame) -> int:
         number = len(self.sources)
         anchor = frame.anchor or node
         self.sources.append(Source(number, node, frame.resolver.index, ref, anchor,
                                    frame.guards[-1] if frame.guards else None))
-        return V(((((number, WHOLE)), None),), True)
+        return number
+
+    @staticmethod
+    def _trainable(ref: ModelRef) -> bool:
+        """Whether the module has trainable parts of its own (a loss module usually has none)."""
+        ev = ref.resolver.evidence(ref.info)
+        return ev is not None and ev.report.facts is not None and bool(ev.report.facts.init.attrs)
 
     def _follow_function(self, node: ast.Call, args: List[V], kwargs: Dict[str, V], frame: _Frame) -> Optional[V]:
         """A call of a project function (same file, or imported from another file of the project)."""
@@ -516,10 +535,15 @@ class LossRun:
         for name, value in zip(params, args):
             env[name] = value
         given = set(params[:len(args)])
+        unmatched: List[V] = []
         for name, value in kwargs.items():
-            if name in env:
+            if name in env and name != _SPREAD:
                 env[name] = value
                 given.add(name)
+            elif name != _SPREAD:
+                unmatched.append(value)
+        if func.args.kwarg is not None and unmatched:  # forward(self, mode, **kwargs) called with x=...
+            env[func.args.kwarg.arg] = union(unmatched)
         if _SPREAD in kwargs:
             named = [a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs]
             for name in named[int(skip_self):]:

@@ -58,6 +58,17 @@ def mt_step(encoder, decoder, x1, x2):
     return loss
 
 
+def main(batches):
+    """As XLM's train.py: build_model() builds both with an output layer (with_output=True), the trainer
+    wraps each in DistributedDataParallel (no find_unused_parameters) and runs the MT step on every batch."""
+    encoder = TransformerModel(is_encoder=True, with_output=True)
+    decoder = TransformerModel(is_encoder=False, with_output=True)
+    encoder = nn.parallel.DistributedDataParallel(encoder)
+    decoder = nn.parallel.DistributedDataParallel(decoder)
+    for x1, x2 in batches:
+        mt_step(encoder, decoder, x1, x2)
+
+
 def build():
     torch.manual_seed(0)
     encoder = TransformerModel(is_encoder=True, with_output=True)
