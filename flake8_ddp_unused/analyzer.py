@@ -269,7 +269,7 @@ class FileAnalysis:
                 if attr.file == self.index.filename:
                     here += [self._on_subclass(info, attr, f, verdicts_by_class) for f in found]
             partial = partial_findings(facts, {n for n, v in verdicts.items() if v.status == LIVE},
-                                       self.file.frozen_names)
+                                       self.file.frozen_names, self.index.mro(info)[0])
             own += partial
             here += [f for f in partial if facts.init.attrs[f.attr_name].file == self.index.filename]
             own += omitted[info.name]  # a child's submodule needing an argument this class never passes

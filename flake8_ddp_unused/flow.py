@@ -92,13 +92,26 @@ def join(*vals: Val) -> Val:
     taint = _join_taints(_flat_taint(v) for v in vals)
     origin: FrozenSet[str] = frozenset().union(*(v.origin for v in vals))
     items = None
-    if all(v.items is not None and not v.tail for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
+    if all(v.items is not None for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
         items = tuple(join(*parts) for parts in zip(*(v.items or () for v in vals)))
     keys = None
     if all(v.keys is not None for v in vals):
         names = sorted({k for v in vals for k, _ in (v.keys or ())})
         keys = tuple((k, join(*(dict(v.keys or ()).get(k, EMPTY) for v in vals))) for k in names)
-    return Val(tuple(sorted(taint.items())), origin, items, keys)
+    tail = items is not None and any(v.tail for v in vals)  # the same known prefix, more items on some path
+    if items is not None:
+        # the parts kept apart are not repeated in the value's own taint (an unknown rest, like a literal
+        # tuple's): `outputs[2:]` of it must not bring back what `outputs[1]` holds
+        taint = _join_taints(_own_taint(v, keys is not None) for v in vals)
+    return Val(tuple(sorted(taint.items())), origin, items, keys, tail=tail)
+
+
+def _own_taint(val: Val, keys_kept: bool) -> Taint:
+    """What a value holds besides its items (and, when they are kept, its keys)."""
+    maps = [val.taint_map()]
+    if not keys_kept:
+        maps.extend(_flat_taint(part) for _, part in val.keys or ())
+    return _join_taints(maps)
 
 
 def _flat_taint(val: Val) -> Taint:
@@ -166,6 +179,7 @@ _DYNAMIC_SHAPE_FUNCTIONS = {"torch.nonzero", "torch.unique", "torch.unique_conse
 _PER_BATCH_ORIGINS = frozenset({"data", "random", "task"})
 # Markers carried in a value's origin that say nothing about what the value changes with.
 _DYNSHAPE, _MASK, _DYNSIZE, _EACH = "dynshape", "mask", "dynsize", "each"
+_POSITION = "position"  # the counter of `for i, x in enumerate(...)`
 _MARKERS = frozenset({_DYNSHAPE, _MASK, _EACH})
 # Results that no longer have the selection's length: Python values and whole reductions.
 _SIZE_DROPPING_METHODS = {"item", "tolist", "numpy", "sum", "mean", "max", "min", "prod", "any", "all", "norm"}
@@ -801,6 +815,9 @@ class FlowAnalyzer:
             body_env = dict(env)
             if isinstance(stmt, cst.For):
                 self.assign(stmt.target, _each(self._element_of(iterable)), body_env, frame)
+                counter = _enumerate_counter(stmt)
+                if counter is not None:  # `for i, layer in enumerate(self.layers)`: `i` is a position
+                    body_env[counter] = Val(origin=frozenset({_POSITION}))
             self.exec_block(stmt.body, body_env, frame)
             frame.guards = saved + guards
             self._merge_env(env, [body_env, dict(env)])
@@ -885,6 +902,8 @@ class FlowAnalyzer:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return (negate(self.classify_test(test.expression, env, frame)),)
         text = code_of(test)
+        if _past_first_position(test, env):
+            return (Guard(UNKNOWN, text, _POSITION),)  # true for every element but the first (see conjoin)
         if isinstance(test, cst.Name) and test.value in env and env[test.value].truth is not None:
             truth = env[test.value].truth
             return (Guard(ALWAYS if truth else NEVER, text, "constant"),)
@@ -1008,7 +1027,7 @@ class FlowAnalyzer:
         if isinstance(node, (cst.Tuple, cst.List)):
             parts = [self._eval(e.value, env, frame, test) for e in node.elements]
             if any(isinstance(e, cst.StarredElement) for e in node.elements):
-                return flatten(join(*parts)) if parts else EMPTY
+                return _starred_tuple(node.elements, parts)
             return Val(origin=frozenset().union(*(p.origin for p in parts)) if parts else frozenset({"const"}),
                        items=tuple(parts))
         if isinstance(node, cst.Set):
@@ -1035,10 +1054,14 @@ class FlowAnalyzer:
         if isinstance(node, cst.BinaryOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
-            if isinstance(node.operator, cst.Add) and left.items is not None and isinstance(node.left, cst.Tuple):
-                # `(sequence_output, pooled_output) + encoder_outputs[1:]`: the first items stay apart
+            if isinstance(node.operator, cst.Add) and left.items is not None and (
+                    isinstance(node.left, cst.Tuple) or not left.tail):
+                # `(sequence_output, pooled_output) + encoder_outputs[1:]`, `outputs + (attentions,)`: the
+                # known items stay apart
                 if right.items is not None and not right.tail:
                     return Val(origin=left.origin | right.origin, items=left.items + right.items)
+                if right.items is not None and not left.tail:  # a known prefix, then right's unknown rest
+                    return Val(right.taint, left.origin | right.origin, left.items + right.items, tail=True)
                 return Val(_flat_taint_items(right), left.origin | right.origin, left.items, tail=True)
             value = flatten(join(left, right))
             return value if isinstance(node.operator, (cst.BitAnd, cst.BitOr, cst.BitXor)) else _not_mask(value)
@@ -1052,6 +1075,13 @@ class FlowAnalyzer:
         if isinstance(node, cst.BooleanOperation):
             left = self._eval(node.left, env, frame, test)
             right = self._eval(node.right, env, frame, test)
+            if isinstance(node.operator, cst.And):
+                # `self.training and i > 0 and (p < self.config.layerdrop)`: in training, for every layer but
+                # the first, the value is the last test's (a random draw)
+                if _true_in_training(node.left, left):
+                    return right
+                if _true_in_training(node.right, right):
+                    return left
             return flatten(join(left, right))
         if isinstance(node, cst.Comparison):
             parts = [self._eval(node.left, env, frame, test)]
@@ -1133,6 +1163,21 @@ class FlowAnalyzer:
         from .summaries import summary_of_attr
 
         return summary_of_attr(self, attr, node)
+
+    def call_through(self, attr: str, node: cst.Call, args: List[Val], frame: Frame) -> Optional[Val]:
+        """``self.pooler(mask, outputs)`` handed a value with parts: what the child's forward keeps of them
+        (``outputs.last_hidden_state`` only), or None: everything passed is used."""
+        if not any(a.items is not None or a.keys is not None for a in args) or self._runs_a_reference(args):
+            return None
+        from .summaries import call_through
+
+        return call_through(self, attr, node, args, frame)
+
+    def child_method_summary(self, attr: str, method: str, node: cst.Call) -> Optional[object]:
+        """What another method of a summarised child returns and which of its parameters it runs, or None."""
+        from .summaries import summary_of_method
+
+        return summary_of_method(self, attr, method, node)
 
     def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
         """``self.bert(x)``: one use of ``self.bert`` per part of what it returns, so that the parts the
@@ -1256,6 +1301,9 @@ class FlowAnalyzer:
         base = self._eval(node.value, env, frame, test)
         if _DYNSIZE in base.origin:
             return self._dynamic_size_item(base, node, env, frame)
+        sliced = _slice_of_items(base, node)
+        if sliced is not None:
+            return sliced  # `outputs[2:]`: only those items (and the unknown rest, if any)
         picked: Optional[Val] = None
         selects = False  # indexed with a mask that depends on the data: `x[labels > 0]`
         for element in node.slice:
@@ -1342,7 +1390,9 @@ class FlowAnalyzer:
                     if summary is not None:
                         return self.child_output(method, summary, frame, func, self.eval_args(node, env, frame))
                     use = self.new_use(method, WHOLE, frame, func, ref=False)
-                    return join(use, *self.eval_args(node, env, frame))
+                    args = self.eval_args(node, env, frame)
+                    through = self.call_through(method, node, args, frame)
+                    return join(use, *([through] if through is not None else args))
                 found = self.lookup(method)
                 if found is not None and found[2]:
                     # a property holding a module: read it, then call what it returned
@@ -1370,6 +1420,9 @@ class FlowAnalyzer:
                     raise GiveUp(f"self.{method} is set outside the class")
                 if method in self._bound_holders:
                     raise GiveUp(f"self.{method} holds a bound method")  # `self.score_fn = self.dot_score`
+                through = self.call_through(method, node, args, frame)
+                if through is not None:
+                    return replace(through, origin=through.origin | {"unknown"})
                 args = [self.call_site(arg, frame) for arg in args]
                 return flatten(join(*args), frozenset({"unknown"}))
             if isinstance(receiver, cst.Call) and _dotted(receiver.func) == "super":
@@ -1397,6 +1450,11 @@ class FlowAnalyzer:
             if method in _RANDOM_METHODS:
                 self._eval(receiver, env, frame, test)
                 return Val(origin=frozenset({"random"}))
+            child = _is_self_attr(receiver)
+            if child is not None and child in self.init.attrs and not test:
+                summary = self.child_method_summary(child, method, node)
+                if summary is not None:  # `self.encoder.forward_features(x)`: what that method runs and returns
+                    return self.child_output(child, summary, frame, func, self.eval_args(node, env, frame))
             if not qual.startswith(("torch.", "numpy.", "random.", "math.")) or isinstance(receiver, cst.Name) and (
                     receiver.value in env):
                 held = self._eval(receiver, env, frame, test)
@@ -1654,6 +1712,88 @@ def _builds_record(name: str) -> bool:
     return last == "dict" or last.endswith(("Output", "Outputs")) or "OutputWith" in last
 
 
+def _enumerate_counter(stmt: cst.For) -> Optional[str]:
+    """``for i, layer in enumerate(...)`` -> "i"."""
+    target, call = stmt.target, stmt.iter
+    if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2 and isinstance(
+            target.elements[0].value, cst.Name) and isinstance(call, cst.Call) and isinstance(
+            call.func, cst.Name) and call.func.value == "enumerate" and len(call.args) == 1:
+        return target.elements[0].value.value
+    return None
+
+
+def _past_first_position(test: cst.BaseExpression, env: Dict[str, Val]) -> bool:
+    """``i > 0``, ``i >= 1``, ``i != 0`` on a loop position: true for every element but the first."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name)):
+        return False
+    held = env.get(test.left.value)
+    if held is None or held.origin != {_POSITION}:
+        return False
+    comparison = test.comparisons[0]
+    try:
+        bound = _int_of(comparison.comparator)
+    except ValueError:
+        return False
+    op = comparison.operator
+    return (isinstance(op, (cst.GreaterThan, cst.NotEqual)) and bound == 0) or (
+        isinstance(op, cst.GreaterThanEqual) and bound == 1)
+
+
+def _true_in_training(node: cst.BaseExpression, value: Val) -> bool:
+    """A conjunct that holds in training for every element but the first: ``self.training``, ``i > 0``."""
+    if _is_self_attr(node) == "training":
+        return True
+    if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.And):
+        return _true_in_training(node.left, value) and _true_in_training(node.right, value)
+    return isinstance(node, cst.Comparison) and value.origin <= {_POSITION, "const", _MASK} and (
+        _POSITION in value.origin) and _past_first_position(node, {code_of(node.left): Val(
+            origin=frozenset({_POSITION}))} if isinstance(node.left, cst.Name) else {})
+
+
+def _starred_tuple(elements: Sequence[cst.BaseElement], parts: Sequence[Val]) -> Val:
+    """``(first, *outputs[1:])``: the items known by position up to the first unpacked value whose items
+    are not all known; what follows is the unknown rest (kept whole, as the tuple's own taint)."""
+    items: List[Val] = []
+    rest: List[Val] = []
+    for element, part in zip(elements, parts):
+        if rest:
+            rest.append(part)
+        elif not isinstance(element, cst.StarredElement):
+            items.append(part)
+        elif part.items is not None:
+            items.extend(part.items)
+            if part.tail:
+                rest.append(Val(part.taint, part.origin))
+        else:
+            rest.append(part)
+    origin: FrozenSet[str] = frozenset().union(*(p.origin for p in parts)) if parts else frozenset()
+    if not rest:
+        return Val(origin=origin or frozenset({"const"}), items=tuple(items))
+    return Val(_flat_taint_items(join(*rest)), origin, tuple(items), tail=True)
+
+
+def _slice_of_items(base: Val, node: cst.Subscript) -> Optional[Val]:
+    """``outputs[2:]``, ``outputs[1:3]`` of a tuple whose items are known: those items only. With an
+    unknown rest (``tail``), an open slice keeps the rest (the tuple's own taint) and bounds must be known
+    from the start; anything else (a step, a bound that is not a literal) is None: the caller flattens."""
+    if base.items is None or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
+        return None
+    element = node.slice[0].slice
+    try:
+        lower, upper, step = _int_of(element.lower), _int_of(element.upper), _int_of(element.step)
+    except ValueError:
+        return None
+    if step not in (None, 1):
+        return None
+    length = len(base.items)
+    if base.tail and ((lower or 0) < 0 or (upper is not None and not 0 <= upper <= length)):
+        return None
+    start, stop, _ = slice(lower, upper).indices(length)
+    if upper is None and base.tail:
+        return Val(base.taint, base.origin, base.items[start:], tail=True)
+    return Val(origin=base.origin, items=base.items[start:stop])
+
+
 def _flat_taint_items(val: Val) -> Tuple[Tuple[int, bool], ...]:
     return tuple(sorted(_flat_taint(val).items()))
 
@@ -1740,6 +1880,8 @@ def _init_membership(test: cst.Comparison, init: InitFacts) -> Optional[Guard]:
 def guard_origins(guards: Sequence[Guard]) -> FrozenSet[str]:
     """What a value assigned under these guards depends on, besides its own inputs."""
     origins = set()
+    if any(g.kind == BATCH for g in guards):  # `i > 0 and <random>`: random (see conjoin)
+        guards = [g for g in guards if not (g.kind == UNKNOWN and g.detail == _POSITION)]
     for guard in guards:
         if guard.kind == BATCH:
             origins.add(_DETAIL_ORIGIN.get(guard.detail, "unknown"))
@@ -1762,6 +1904,11 @@ def conjoin(guards: Tuple[Guard, ...], text: str) -> Guard:
         return Guard(NEVER, text, _config_detail(never[0]))
     if len(kinds) == 1:
         return kinds[0]
+    if any(g.kind == BATCH for g in kinds):
+        # `i > 0 and <random>`: a random skip of every element but the first still skips some in some batches
+        kinds = [g for g in kinds if not (g.kind == UNKNOWN and g.detail == _POSITION)]
+        if len(kinds) == 1:
+            return Guard(BATCH, text, kinds[0].detail, note=kinds[0].note)
     for kind in (UNKNOWN, BUILT, STATIC):
         if any(g.kind == kind for g in kinds):
             return Guard(UNKNOWN, text)
@@ -1780,6 +1927,9 @@ def disjoin(left: Guard, right: Guard, text: str) -> Guard:
         return left
     if left.kind == right.kind == BATCH:
         return Guard(BATCH, text, left.detail)
+    for one, other in ((left, right), (right, left)):
+        if one.kind == UNKNOWN and one.detail == _POSITION and other.kind == BATCH:
+            return replace(other, text=text)  # `i == 0 or <random>`: random for every element but the first
     return Guard(UNKNOWN, text)
 
 

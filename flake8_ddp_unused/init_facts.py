@@ -127,9 +127,13 @@ def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex
         in_setup[number] = running > 0
     text_has_freeze = False
     text_has_tied = False
+    prose = _docstring_lines(tree, index, len(lines))
     for number, line in enumerate(lines, start=1):
         if "." in line:
-            reads = set(_DOTTED_READ.findall(line))
+            # prose, and the dotted module paths of imports (`from transformers.models.bert import ...`), read
+            # no attribute
+            reads = set(_DOTTED_READ.findall(line)) if not prose[number] and not line.lstrip().startswith(
+                ("from ", "import ")) else set()
             own = _SELF_READ.findall(line)
             # `self.x` also matched the generic pattern when preceded by other text: drop exact self reads
             for name in own:
@@ -151,6 +155,25 @@ def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex
     if text_has_tied:
         _collect_tied(tree, facts)
     return facts
+
+
+def _docstring_lines(tree: ast.Module, index: Optional[FileIndex], count: int) -> List[bool]:
+    """Lines inside the docstrings of the module, its classes and functions: prose such as "DETAIL names
+    `encoder.head.bias`" reads no attribute."""
+    prose = [False] * (count + 2)
+    owners: List[ast.AST] = [tree]
+    if index is not None:
+        owners += list(index.functions.values())
+        for info in index.classes.values():
+            owners.append(info.node)
+            owners += list(info.methods.values())
+    for owner in owners:
+        body = getattr(owner, "body", None)
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            for number in range(first.lineno, min(first.end_lineno or first.lineno, count) + 1):
+                prose[number] = True
+    return prose
 
 
 def _setup_line_ranges(index: FileIndex) -> List[Tuple[int, int]]:

@@ -153,7 +153,9 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "name whose model family is unambiguous (`\"bert-base-uncased\"`).",
         options=_MODEL_OPTIONS,
         # a child's parameters fed only by the parts of its output its parent drops (summaries.py)
-        extra={"part_message": "{attr} in {cls} gets no gradient: {entry} keeps only {kept} of {call}; {fix}"},
+        extra={"part_message": "{attr} in {cls} gets no gradient: {entry} keeps only {kept} of {call}; {fix}",
+               # only other methods of the child run (`self.encoder.forward_features(x)`), never this part
+               "method_message": "{attr} in {cls} gets no gradient: {entry} calls only {call}; {fix}"},
     ),
     Rule(
         code="DDP101",

@@ -27,14 +27,16 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Seq
 
 import libcst as cst
 
-from .flow import ALWAYS, EXITS, FALLS, NEVER, FlowAnalyzer, Guard, Use, Val, code_of, join
+from .flow import (ALWAYS, EXITS, FALLS, NEVER, WHOLE, FlowAnalyzer, GiveUp, Guard, Use, Val, _decorated_no_grad,
+                   code_of, join)
 from .index import ClassInfo, FileIndex
-from .init_facts import FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
+from .init_facts import TRAINABLE_KINDS, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
 
 if TYPE_CHECKING:
     from .rules import ClassFacts, Finding
 
 PartKey = Union[int, str]
+REST = "*"  # the items after the known ones (``outputs[2:]`` of a tuple with an unknown rest); no field name
 _MAX_NESTING = 4  # a summary built from summaries built from summaries ...: beyond, unknown
 _MAX_PARTS = 64
 _MAX_FEEDS = 2000
@@ -62,6 +64,8 @@ class Context:
 
     flags: Tuple[Tuple[str, bool], ...] = ()
     args: Optional[Tuple[int, Tuple[str, ...]]] = None
+    entry: str = "forward"  # the method called (`forward_features`)
+    literals: Tuple[Tuple[str, bool], ...] = ()  # keywords passed as True/False/None (`pre_logits=True`)
 
 
 @dataclass
@@ -74,12 +78,17 @@ class Summary:
     length: int = 0  # items known by position (0..length-1)
     tail: bool = True  # more items may follow: no negative indexing
     never_judged: FrozenSet[str] = field(default=frozenset(), repr=False)  # frozen, shared, tied attributes
+    rest: FrozenSet[Feed] = field(default=frozenset(), repr=False)  # what may feed the items after `length`
+    unused: FrozenSet[str] = field(default=frozenset(), repr=False)  # attributes another entry than forward
+    # never touches (`head` for `forward_features`): no gradient when the caller only calls that entry
 
     def feeds(self, part: PartKey) -> FrozenSet[Feed]:
+        if part == REST:
+            return self.rest | self.whole
         return self.parts.get(part, frozenset()) | self.whole
 
     def paths(self) -> Set[Tuple[str, ...]]:
-        out = {f.path for f in self.whole if f.runs}
+        out = {f.path for f in self.whole | self.rest if f.runs} | {(name,) for name in self.unused}
         for feeds in self.parts.values():
             out.update(f.path for f in feeds if f.runs)
         return out
@@ -98,10 +107,12 @@ class InstanceFlow(FlowAnalyzer):
     like a call that passes those arguments: the others keep their defaults."""
 
     def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: object, complete: bool,
-                 flags: Dict[str, bool], call_args: Optional[Tuple[int, Tuple[str, ...]]] = None) -> None:
+                 flags: Dict[str, bool], call_args: Optional[Tuple[int, Tuple[str, ...]]] = None,
+                 literals: Tuple[Tuple[str, bool], ...] = ()) -> None:
         super().__init__(index, cls, mro, init, complete)  # type: ignore[arg-type]
         self.flags = flags
         self.call_args = call_args
+        self.literals = dict(literals)
         self.summarising = False  # a summary's run: what forward returns is used in part by its caller
 
     def _bind_params(self, params: cst.Parameters,  # type: ignore[override]
@@ -111,6 +122,8 @@ class InstanceFlow(FlowAnalyzer):
             count, names = self.call_args
             data = Val(origin=frozenset({"data"}))
             args, kwargs, entry = [data] * count, {name: data for name in names}, False
+            for name, truth in self.literals.items():  # `pre_logits=True` as the caller writes it
+                kwargs[name] = Val(origin=frozenset({"const"}), truth=truth)
         super()._bind_params(params, args, kwargs, env, entry, skip_self)
         if entry:
             return  # the training code may pass any argument to forward
@@ -220,14 +233,15 @@ def summary_for(info: ClassInfo, context: Context = Context(), by_name: bool = F
 def _compute(info: ClassInfo, context: Context, by_name: bool = False) -> Optional[Summary]:
     module = info.module
     mro, complete = module.mro(info)
-    if not complete or not _may_return_parts(info, mro):
+    forward = context.entry == "forward"
+    if not complete or forward and not _may_return_parts(info, mro):
         return None
     init = _init_facts(info)
     if init.dynamic_attrs:
         return None
-    analyzer = InstanceFlow(module, info, mro, init, complete, dict(context.flags), context.args)
+    analyzer = InstanceFlow(module, info, mro, init, complete, dict(context.flags), context.args, context.literals)
     analyzer.summarising = True
-    flow = analyzer.run("forward")
+    flow = analyzer.run(context.entry)
     if flow.silent:
         return None
     to_feeds = _FeedMaker(analyzer, flow.escaped)
@@ -235,10 +249,16 @@ def _compute(info: ClassInfo, context: Context, by_name: bool = False) -> Option
     if by_name:
         paths = [value for value in paths if value.keys is not None]
     structured = [v for v in paths if v.items is not None or v.keys is not None]
+    if not forward and (not structured or len(structured) < len(paths)):
+        # another entry returning one value: all it runs feeds it; what it never touches is unused
+        whole_feeds = to_feeds.escapes() | to_feeds(tuple(sorted(_join_ids(paths))))
+        return Summary(info, context, {}, frozenset(whole_feeds), 0, True, _never_judged(info, init),
+                       unused=_untouched(init, analyzer.uses))
     if not structured:
         return None
     whole: Set[Feed] = set(to_feeds.escapes())
     parts: Dict[PartKey, Set[Feed]] = {}
+    rest: Set[Feed] = set()  # the tuple's own taint (an unknown rest) and items known on some paths only
     lengths: List[int] = []
     tail = False
     for value in paths:
@@ -258,14 +278,35 @@ def _compute(info: ClassInfo, context: Context, by_name: bool = False) -> Option
             in_parts |= {uid for uid, _ in taint}
             parts.setdefault(name, set()).update(to_feeds(taint))
         whole |= to_feeds(tuple((uid, d) for uid, d in value.taint if uid not in in_parts))
+        rest |= to_feeds(value.taint)
     length = min(lengths)
     tail = tail or len(set(lengths)) > 1
-    # an item known on some return paths only is not known by position
+    # an item known on some return paths only is not known by position: it may be anywhere in the rest
+    for key, feeds in parts.items():
+        if isinstance(key, int) and key >= length:
+            rest |= feeds
     parts = {k: v for k, v in parts.items() if not isinstance(k, int) or k < length}
     if len(parts) > _MAX_PARTS or sum(len(v) for v in parts.values()) > _MAX_FEEDS:
         return None
+    unused = frozenset() if forward else _untouched(init, analyzer.uses)
     return Summary(info, context, {k: frozenset(v) for k, v in parts.items()}, frozenset(whole), length, tail,
-                   _never_judged(info, init))
+                   _never_judged(info, init), frozenset(rest), unused)
+
+
+def _join_ids(values: Sequence[Val]) -> Set[Tuple[int, bool]]:
+    out: Dict[int, bool] = {}
+    for value in values:
+        for uid, detached in _ids_of(value):
+            out[uid] = out.get(uid, True) and detached
+    return set(out.items())
+
+
+def _untouched(init: InitFacts, uses: Sequence[Use]) -> FrozenSet[str]:
+    """Trainable attributes that a run never reads, in any way (a read that cannot run in this context,
+    ``self.head(x)`` behind ``pre_logits=True``, is no read)."""
+    touched = {use.attr for use in uses if not any(g.kind == NEVER for g in use.guards)}
+    return frozenset(name for name, attr in init.attrs.items()
+                     if name not in touched and not attr.frozen and attr.built.kind in TRAINABLE_KINDS)
 
 
 def _never_judged(info: ClassInfo, init: InitFacts) -> FrozenSet[str]:
@@ -355,6 +396,115 @@ def replace_detached(feed: Feed) -> Feed:
 # A child built in __init__: its class and its constructor context
 # ---------------------------------------------------------------------------------------------
 _FROM_METHODS = ("from_pretrained", "from_config", "_from_config")
+
+
+def summary_of_method(analyzer: FlowAnalyzer, attr: str, method: str, node: cst.Call) -> Optional[Summary]:
+    """The summary of ``self.<attr>.<method>(...)``: a plain method of the child's class (not forward, not
+    decorated: ``@torch.no_grad()``, properties, static methods), or None (the child is used whole)."""
+    if method in ("forward", "__call__") or method.startswith("__"):
+        return None
+    found = _child_of_attr(analyzer, attr)
+    if found is None:
+        return None
+    child, call = found
+    mro, complete = child.module.mro(child)
+    func = next((c.methods[method] for c in mro if method in c.methods), None) if complete else None
+    if func is None or getattr(func, "decorator_list", None) or method in child.properties:
+        return None
+    args = func.args  # type: ignore[attr-defined]
+    if not (args.posonlyargs + args.args) or (args.posonlyargs + args.args)[0].arg != "self":
+        return None
+    return summary_for(child, Context(_ctor_flags(child, call), _call_shape(node), method, _call_literals(node)))
+
+
+def _child_of_attr(analyzer: FlowAnalyzer, attr: str) -> Optional[Tuple[ClassInfo, ast.Call]]:
+    """The class ``self.<attr>`` is built from (of this project or installed) and the call building it."""
+    trainable = analyzer.init.attrs.get(attr)
+    if trainable is None or trainable.built.kind not in ("module_class", "model", "maybe") or trainable.frozen:
+        return None
+    owner = next((c for c in analyzer.mro if c.name == trainable.owner and (
+        not trainable.file or c.module.filename == trainable.file)), None)
+    if owner is None:
+        return None
+    call = _ctor_call(owner, trainable)
+    if call is None:
+        return None
+    child = _class_of_ctor(owner.module, trainable.built.ctor) or _child_class(owner.module, call)
+    return (child, call) if child is not None else None
+
+
+_THROUGH: List[str] = []  # the children being run through, innermost last
+_MAX_THROUGH = 2
+
+
+def call_through(parent: FlowAnalyzer, attr: str, node: cst.Call, args: Sequence[Val],
+                 frame: object) -> Optional[Val]:
+    """Run the forward of the child ``self.<attr>`` on the parent's own values (a record, a tuple): the
+    result carries only the parts the child reads (``outputs.last_hidden_state``), so the parts it ignores
+    (``pooler_output``) stay unused. The child's own parameters count as uses of ``self.<attr>``. None when
+    the child cannot be read or run: the caller then uses every argument."""
+    if any(arg.star for arg in node.args) or len(_THROUGH) >= _MAX_THROUGH:
+        return None
+    found = _assigned_child(parent, attr)
+    if found is None:
+        return None
+    child, call = found
+    mro, complete = child.module.mro(child)
+    init = _init_facts(child)
+    if not complete or init.dynamic_attrs:
+        return None
+    runner = InstanceFlow(child.module, child, mro, init, complete, dict(_ctor_flags(child, call)))
+    located = runner.lookup("forward")
+    if located is None or _decorated_no_grad(located[0], located[1]):
+        return None
+    positional = [v for a, v in zip(node.args, args) if a.keyword is None]
+    keywords = {a.keyword.value: v for a, v in zip(node.args, args) if a.keyword is not None}
+    runner.uses = parent.uses  # one list: use ids stay unique
+    start = len(parent.uses)
+    _THROUGH.append(child.name)
+    try:
+        returned = runner.call_method(located[0], located[1], "forward", None, positional, keywords,
+                                      frame.guards, frame.no_grad, 1, ())  # type: ignore[attr-defined]
+    except (GiveUp, RecursionError):
+        del parent.uses[start:]
+        return None
+    finally:
+        _THROUGH.pop()
+    if runner.backward:
+        del parent.uses[start:]
+        return None
+    for uid in range(start, len(parent.uses)):  # the child's own modules: uses of the child as a whole
+        parent.uses[uid] = Use(uid, attr, WHOLE, parent.uses[uid].guards, parent.uses[uid].no_grad,
+                               parent.uses[uid].method, parent.uses[uid].test_only)
+    parent.escaped |= runner.escaped
+    parent.stored |= runner.stored
+    parent.consumed |= runner.consumed
+    parent.steps += runner.steps
+    return returned
+
+
+def _assigned_child(parent: FlowAnalyzer, attr: str) -> Optional[Tuple[ClassInfo, ast.Call]]:
+    """The module class ``self.<attr>`` is built from, trainable or not (a parameter-free ``Pooler``): the
+    one ``self.<attr> = Klass(...)`` of the ``__init__`` methods of the class's bases."""
+    if attr in parent.init.attrs:
+        return _child_of_attr(parent, attr)
+    memo = _cache(parent.cls.module)
+    key = ("assigned", parent.cls.name, attr)
+    if key not in memo:
+        calls = []
+        for owner in parent.mro:
+            init = owner.methods.get("__init__")
+            for stmt in ast.walk(init) if init is not None else ():
+                if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(
+                        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                        and t.attr == attr for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
+                    calls.append((owner, stmt.value))
+        found = None
+        if len(calls) == 1 and isinstance(calls[0][1], ast.Call):
+            child = _child_class(calls[0][0].module, calls[0][1])
+            found = (child, calls[0][1]) if child is not None else None
+        memo[key] = found
+    return memo[key]  # type: ignore[return-value]
 
 
 def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Optional[Summary]:
@@ -584,6 +734,15 @@ def _truth(value: object) -> Optional[bool]:
         return None
 
 
+def _call_literals(node: cst.Call) -> Tuple[Tuple[str, bool], ...]:
+    """Keywords the call passes as ``True``, ``False`` or ``None``: tests on them are decided."""
+    out = []
+    for arg in node.args:
+        if arg.keyword is not None and isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False", "None"):
+            out.append((arg.keyword.value, arg.value.value == "True"))
+    return tuple(sorted(out))
+
+
 def _call_shape(node: cst.Call) -> Optional[Tuple[int, Tuple[str, ...]]]:
     if any(arg.star for arg in node.args):
         return None
@@ -659,10 +818,15 @@ def output_value(summary: object, part_use: Callable[[PartKey], Val]) -> Val:
     assert isinstance(summary, Summary)
     items = tuple(part_use(i) for i in range(summary.length))
     keys = tuple((k, part_use(k)) for k in summary.parts if isinstance(k, str))
-    return Val(origin=frozenset({"module"}), items=items, keys=keys or None, tail=summary.tail)
+    rest = part_use(REST).taint if summary.tail else ()  # the tuple's own taint: what `[n:]` keeps
+    if not items and not keys:
+        return Val(rest, origin=frozenset({"module"}))  # one value (`forward_features` returns a tensor)
+    return Val(rest, origin=frozenset({"module"}), items=items, keys=keys or None, tail=summary.tail)
 
 
 def part_text(part: object) -> str:
+    if isinstance(part, str) and part.startswith("["):
+        return part  # the rest of a tuple, as a slice: `[2:]`
     return f"[{part}]" if isinstance(part, int) else repr(part)
 
 
@@ -683,7 +847,31 @@ def dead_paths(summary: Summary, kept: Set[PartKey]) -> Set[Tuple[str, ...]]:
     return dead
 
 
-def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]) -> List["Finding"]:
+def _hands_out_nothing(mro: Sequence[ClassInfo], name: str) -> bool:
+    """Another method that outside code calls (``prune_heads``) but that returns no value, yields nothing,
+    stores nothing on ``self.<attr>`` and starts no backward pass: whatever it runs, no gradient leaves it,
+    so its silence does not make a child used whole."""
+    func = next((c.methods[name] for c in mro if name in c.methods), None)
+    if func is None:
+        return False
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, ast.Return) and node.value is not None and not (
+                isinstance(node.value, ast.Constant) and node.value.value is None):
+            return False
+        if isinstance(node, ast.Attribute) and node.attr == "backward":
+            return False
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+               for t in targets):
+            return False
+    return True
+
+
+def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str],
+                     mro: Sequence[ClassInfo] = ()) -> List["Finding"]:
     """Findings for the children of one class whose output the class keeps only in part: the child's
     parameters that feed only the dropped parts, named by their path (``self.bert.pooler``), reported on
     the ``self.bert = ...`` line. Only for a child used through its summary everywhere it is used."""
@@ -691,14 +879,16 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
     from .rules import FIX_TEXT, Finding
 
     flows = [facts.flow] + list(facts.extra_flows)
-    if any(flow.silent for flow in flows):
+    if any(flow.silent and not (flow is not facts.flow and _hands_out_nothing(mro, flow.entry)) for flow in flows):
         return []
+    flows = [flow for flow in flows if not flow.silent]
     found: List[Finding] = []
     for name, attr in facts.init.attrs.items():
         if name not in live:
             continue  # unused, frozen, never judged, or already reported as a whole
         dead: Optional[Set[Tuple[str, ...]]] = None
         kept_text: Set[PartKey] = set()
+        entries: Set[str] = set()  # the child's methods called (forward, forward_features)
         whole = False
         for flow in flows:
             by_summary: Dict[int, Tuple[Summary, Set[PartKey]]] = {}
@@ -719,16 +909,24 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
             for summary, kept in by_summary.values():
                 here = dead_paths(summary, kept)
                 dead = here if dead is None else dead & here
-                kept_text |= kept
+                kept_text |= {f"[{summary.length}:]" if k == REST else k for k in kept}
+                entries.add(summary.context.entry)
         if whole or not dead or not kept_text:
             continue
         dead = {p for p in dead if not set(p) & frozen_names}
         entry = f"{facts.entry}()"
         kept = ", ".join(part_text(k) for k in sorted(kept_text, key=lambda k: (isinstance(k, str), str(k))))
+        rule = rules_by_code()["DDP004"]
         for path in sorted(dead):
             label = "self." + ".".join((name,) + path)
-            message = rules_by_code()["DDP004"].extra["part_message"].format(
-                attr=label, cls=facts.name, entry=entry, kept=kept, call=f"self.{name}(...)",
-                fix=FIX_TEXT.get(facts.framework, FIX_TEXT["torch"]))
+            fix = FIX_TEXT.get(facts.framework, FIX_TEXT["torch"])
+            if "forward" in entries:
+                message = rule.extra["part_message"].format(
+                    attr=label, cls=facts.name, entry=entry, kept=kept, call=f"self.{name}(...)", fix=fix)
+            else:  # only other methods of the child are called: `self.encoder.forward_features(x)`
+                calls = ", ".join(f"self.{name}.{method}(...)" for method in sorted(entries))
+                calls += ", which never uses it" if len(entries) == 1 else ", none of which uses it"
+                message = rule.extra["method_message"].format(
+                    attr=label, cls=facts.name, entry=entry, call=calls, fix=fix)
             found.append(Finding("DDP004", attr.line, attr.col, message, facts.name, label, name))
     return found

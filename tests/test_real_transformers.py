@@ -40,12 +40,14 @@ KEEPS_SEQUENCE = [
     "hidden = self.bert(input_ids).last_hidden_state[:, 0]",
     "outputs = self.bert(input_ids=input_ids)\nhidden = outputs.last_hidden_state.mean(1)",
     "sequence_output = self.bert(input_ids, return_dict=False)[0]\nhidden = sequence_output[:, 0]",
+    "outputs = self.bert(input_ids, return_dict=False)\nhidden = outputs[:1][0][:, 0]",  # a slice of the tuple
 ]
 USES_POOLER = [
     "hidden = self.bert(input_ids).pooler_output",
     "hidden = self.bert(input_ids)[1]",
     "outputs = self.bert(input_ids)\nhidden = outputs.last_hidden_state[:, 0] + outputs.pooler_output",
     "hidden = self.bert(input_ids)[0][:, 0] + self.bert(input_ids)['pooler_output']",
+    "outputs = self.bert(input_ids, return_dict=False)\nhidden = outputs[1:][0]",  # the slice holds the pooler
 ]
 POOLER = {"bert.pooler.dense.weight", "bert.pooler.dense.bias"}
 
@@ -141,3 +143,50 @@ def test_frozen_backbone_is_silent(tmp_path: Path) -> None:
     path.write_text(source, "utf-8")
     assert _no_grad_after_backward(path) == set()
     assert _lint(path) == []
+
+
+HANDED = """\
+import torch
+from torch import nn
+from transformers import BertModel
+
+
+class Pooler(nn.Module):
+    \"\"\"SimCSE's pooler: no parameters, reads the record it is given.\"\"\"
+
+    def __init__(self, pooler_type):
+        super().__init__()
+        self.pooler_type = pooler_type
+
+    def forward(self, attention_mask, outputs):
+        last_hidden = outputs.last_hidden_state
+        if self.pooler_type == "cls":
+            return {read}
+        return (last_hidden * attention_mask.unsqueeze(-1)).sum(1)
+
+
+class Classifier(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.bert = BertModel(config)
+        self.pooler = Pooler("cls")
+        self.head = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, input_ids, labels):
+        outputs = self.bert(input_ids, attention_mask=torch.ones_like(input_ids), return_dict=True)
+        hidden = self.pooler(torch.ones_like(input_ids), outputs)
+        return nn.functional.cross_entropy(self.head(hidden), labels)
+"""
+
+
+@pytest.mark.parametrize("read, reported", [
+    ("last_hidden[:, 0]", True),  # SimCSE's "cls" pooler: BERT's own pooler runs for nothing
+    ("outputs.pooler_output", False),  # "cls_before_pooler" reversed: BERT's pooler output is the result
+])
+def test_whole_output_handed_to_another_module(tmp_path: Path, read: str, reported: bool) -> None:
+    path = tmp_path / "classifier.py"
+    path.write_text(HANDED.format(read=read), "utf-8")
+    assert _no_grad_after_backward(path) == (POOLER if reported else set())
+    findings = _lint(path)
+    assert [(f.line, f.code) for f in findings] == ([(23, "DDP004")] if reported else []), [
+        f.message for f in findings]
