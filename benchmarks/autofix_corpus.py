@@ -17,8 +17,6 @@ import ast
 import difflib
 import subprocess
 import sys
-import tarfile
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,9 @@ from flake8_ddp_unused.fixes import fix_source
 from flake8_ddp_unused.settings import Settings
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from corpora import unpack_python_sources  # noqa: E402
+
 ROOT = HERE / "corpora" / "autofix"
 DOWNLOADS = ROOT / "dl"
 SOURCES = ROOT / "src"
@@ -108,12 +109,7 @@ def fetch(source: Source) -> Path:
                        if p.name.replace("-", "_").lower().startswith(stem + "_" + source.requirement.split("==")[1])
                        and (p.suffix == ".whl") != source.sdist)
         root.mkdir(parents=True)
-        if archive.suffix == ".whl":
-            with zipfile.ZipFile(archive) as zf:
-                zf.extractall(root, [m for m in zf.namelist() if m.endswith(".py")])
-        else:
-            with tarfile.open(archive) as tf:
-                tf.extractall(root, [m for m in tf.getmembers() if m.name.endswith(".py") and m.isfile()])
+        unpack_python_sources(archive, root)
     return root
 
 

@@ -47,6 +47,16 @@ def _archive(corpus: Corpus) -> Path:
     return _archive(corpus)
 
 
+def unpack_python_sources(archive: Path, root: Path) -> None:
+    """Only the ``.py`` files of a wheel or an sdist, unpacked under ``root``."""
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(root, [m for m in zf.namelist() if m.endswith(".py")])
+    else:
+        with tarfile.open(archive) as tf:
+            tf.extractall(root, [m for m in tf.getmembers() if m.name.endswith(".py") and m.isfile()])
+
+
 def corpus_path(name: str) -> Path:
     """The directory to lint for a corpus, downloading and unpacking it on first use."""
     corpus = CORPUS_BY_NAME[name]
@@ -56,12 +66,7 @@ def corpus_path(name: str) -> Path:
         return target
     archive = _archive(corpus)
     root.mkdir(parents=True, exist_ok=True)
-    if archive.suffix == ".whl":
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(root, [m for m in zf.namelist() if m.endswith(".py")])
-    else:
-        with tarfile.open(archive) as tf:
-            tf.extractall(root, [m for m in tf.getmembers() if m.name.endswith(".py") and m.isfile()])
+    unpack_python_sources(archive, root)
     if not target.is_dir():
         raise RuntimeError(f"{archive.name} has no {corpus.subdir}")
     return target

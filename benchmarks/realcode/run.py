@@ -25,15 +25,15 @@ import csv
 import re
 import subprocess
 import sys
-import tarfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+from corpora import unpack_python_sources  # noqa: E402
 CORPORA = HERE.parent / "corpora" / "realcode"
 DOWNLOADS = CORPORA / "dl"
 SOURCES = CORPORA / "src"
@@ -121,12 +121,7 @@ def source_dir(package: Package) -> Path:
         return root
     archive = _archive(package)
     root.mkdir(parents=True, exist_ok=True)
-    if archive.suffix == ".whl":
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(root, [m for m in zf.namelist() if m.endswith(".py")])
-    else:
-        with tarfile.open(archive) as tf:
-            tf.extractall(root, [m for m in tf.getmembers() if m.name.endswith(".py") and m.isfile()])
+    unpack_python_sources(archive, root)
     missing = [r for r in package.roots if not (root / r).is_dir()]
     if missing:
         raise RuntimeError(f"{archive.name} has no {', '.join(missing)}")
