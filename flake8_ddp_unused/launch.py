@@ -11,22 +11,20 @@ from __future__ import annotations
 import ast
 import weakref
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from . import project
-from .training import callsites, outputs
-from .training import modes as training_modes
-from .training.loss import _LOSS_ENTRIES, LossRun, Source
-from .flow import NEVER, FlowResult, Val
+from . import analyzer, project
+from .analyzer import ClassReport, FileAnalysis
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
 from .registry import rules_by_code
 from .rules import LIVE, UNDECIDED, Finding, judge_attribute
 from .skips import Skip
 from .summaries import InstanceFlow as _InstanceFlow
-
-if TYPE_CHECKING:
-    from .analyzer import ClassReport, FileAnalysis
+from .training import callsites, outputs
+from .training import modes as training_modes
+from .training.loss import _LOSS_ENTRIES, LossRun, Source
+from .values import NEVER, FlowResult, Val
 
 Pos = Tuple[int, int]
 Origin = Tuple[str, int, int]  # file, line, column of the call that builds a model instance
@@ -455,7 +453,7 @@ class Resolver:
             return self
         found = self._others.get(id(index))
         if found is None or found.index is not index:
-            found = self._others[id(index)] = Resolver(project.analysis_for(index, self.settings))
+            found = self._others[id(index)] = Resolver(analyzer.analysis_for(index, self.settings))
             found._binding_stack = self._binding_stack
         return found
 
@@ -614,7 +612,7 @@ class Resolver:
         if info.module is self.index:
             analysis = self.analysis
         else:
-            analysis = project.analysis_for(info.module, self.settings)
+            analysis = analyzer.analysis_for(info.module, self.settings)
         report = analysis.report(info.name)
         if report is None or report.facts is None:
             return None
@@ -670,7 +668,7 @@ class Resolver:
                 if sub is None:
                     continue
                 analysis = (self.analysis if sub.module is self.index
-                            else project.analysis_for(sub.module, self.settings))
+                            else analyzer.analysis_for(sub.module, self.settings))
                 sub_report = analysis.report(sub.name)
                 if sub_report is not None:
                     found = self.reentrant_checkpoint(sub, sub_report, depth + 1)
