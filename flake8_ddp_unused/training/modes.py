@@ -19,7 +19,7 @@ from ..flow import code_of
 from ..values import ALWAYS, NEVER, FlowResult, Guard, Val
 from ..index import ClassInfo, FunctionNode
 from ..summaries import InstanceFlow
-from . import callsites
+from .. import callsites
 from .outputs import call_shape
 
 
