@@ -28,8 +28,10 @@ import ast
 from dataclasses import replace
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
+from . import project
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Flag
+from .values import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard
 
 MISSING: Any = object()
 
@@ -454,8 +456,6 @@ class ConfigScope:
 
     def guard(self, origin: FrozenSet[str], text: str, plain: Callable[..., Any]) -> Any:
         """The guard a condition whose value involves configuration markers puts on what it protects."""
-        from .flow import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard  # the flow analysis imports this module
-
         tests = [o for o in origin if o.startswith(TEST)]
         rest = {o for o in origin if not o.startswith((OBJ, VAL, TEST, NOTE)) and o != UNIFORM}
         truth: Optional[bool] = None
@@ -587,11 +587,9 @@ def resolve_class(module: FileIndex, qual: str) -> Optional[ClassInfo]:
     found = module.local_class(qual)
     if found is not None or module.filename.startswith("<"):
         return found
-    from .project import resolve_class as resolve_in_project  # the project layer imports the flow analysis
-
     # once per file and name: every configuration scope of the file asks again, and a name that is not
     # found searches the star imports of a whole installed package (transformers: 1,500 files read)
     cache = module.__dict__.setdefault("_installed_classes", {})
     if qual not in cache:
-        cache[qual] = resolve_in_project(module, qual, installed=True)
+        cache[qual] = project.resolve_class(module, qual, installed=True)
     return cache[qual]
