@@ -15,7 +15,7 @@ from typing import Dict, List
 import pytest
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source, analyze_tree
+from flake8_ddp_unused.lint import analyze_source, analyze_tree
 from flake8_ddp_unused.index import source_lines
 
 DEPTH = 40  # below the MRO cut (64): every class reads every base
