@@ -102,7 +102,8 @@ def test_a_file_every_script_uses_is_parsed_once_past_the_cache_cap(
     for suffix in "abc":
         (app / f"big_{suffix}.py").write_text(_big_model(f"Big{suffix.upper()}", 60), encoding="utf-8")
         (app / f"train_{suffix}.py").write_text(
-            SCRIPT.replace("from models import Net\n", f"from models import Net\nfrom big_{suffix} import Big{suffix.upper()}\n")
+            SCRIPT.replace("from models import Net\n",
+                           f"from models import Net\nfrom big_{suffix} import Big{suffix.upper()}\n")
             + f"    other = DDP(Big{suffix.upper()}())\n", encoding="utf-8")
     shared_lines = len(SHARED_MODEL.splitlines())
     big_lines = len(_big_model("BigA", 60).splitlines())
@@ -122,7 +123,8 @@ def test_a_file_every_script_uses_is_parsed_once_past_the_cache_cap(
     out = capsys.readouterr().out
     for suffix in "abc":  # every script resolved both models (the big one's spare layer is named)
         assert f"train_{suffix}.py:13:13: DDP201 DDP(Net()): self.aux in Net" in out, out
-        assert f"train_{suffix}.py:15:13: DDP201 DDP(Big{suffix.upper()}()): self.spare in Big{suffix.upper()}" in out, out
+        big = f"Big{suffix.upper()}"
+        assert f"train_{suffix}.py:15:13: DDP201 DDP({big}()): self.spare in {big}" in out, out
     by_linter = {Path(name).name: count for name, count in parses.items() if name.endswith(".py")}
     assert by_linter.get("big_c.py") == 1, by_linter  # the cap was reached (big_a or big_b went) ...
     assert by_linter["models.py"] == 1, by_linter  # ... and the file every script uses stayed
