@@ -93,10 +93,12 @@ def _drop_trees() -> None:
 def clear_cache() -> None:
     _drop_trees()
     from .eval_only import clear_cache as clear_eval_only
+    from .inference_only import clear_cache as clear_inference_only
     from .project_calls import clear_cache as clear_calls
 
     clear_calls()
     clear_eval_only()
+    clear_inference_only()
 
 
 def package_root(path: str) -> Tuple[str, str]:
