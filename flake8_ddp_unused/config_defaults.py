@@ -28,8 +28,10 @@ import ast
 from dataclasses import replace
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
+from . import project
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Flag
+from .values import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard
 
 MISSING: Any = object()
 
@@ -437,8 +439,6 @@ class ConfigScope:
 
     def guard(self, origin: FrozenSet[str], text: str, plain: Callable[..., Any]) -> Any:
         """The guard a condition whose value involves configuration markers puts on what it protects."""
-        from .flow import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard  # the flow analysis imports this module
-
         tests = [o for o in origin if o.startswith(TEST)]
         rest = {o for o in origin if not o.startswith((OBJ, VAL, TEST, NOTE)) and o != UNIFORM}
         truth: Optional[bool] = None
@@ -570,6 +570,4 @@ def resolve_class(module: FileIndex, qual: str) -> Optional[ClassInfo]:
     found = module.local_class(qual)
     if found is not None or module.filename.startswith("<"):
         return found
-    from .project import resolve_class as resolve_in_project  # the project layer imports the flow analysis
-
-    return resolve_in_project(module, qual, installed=True)
+    return project.resolve_class(module, qual, installed=True)

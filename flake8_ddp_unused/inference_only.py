@@ -37,6 +37,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 from .eval_only import _site_is_eval
 from .flow import _NO_GRAD_CONTEXTS, _decorated_no_grad
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name
+from .project import load_index, register_cache
 from .project_calls import _MAX_BYTES, _MAX_FILES, package_scope, package_texts
 
 _MAX_REF_FILES = 40  # files naming one class; more and the class stays judged
@@ -53,6 +54,9 @@ _RESULTS: Dict[Tuple[str, str], bool] = {}
 def clear_cache() -> None:
     _NAMING.clear()
     _RESULTS.clear()
+
+
+register_cache(clear_cache, "all")  # a name index per package (small, costly to rebuild) and per-class answers
 
 
 def offers_training(info: ClassInfo) -> bool:
@@ -118,9 +122,7 @@ def _files_naming(info: ClassInfo) -> Optional[List[str]]:
 def _load(path: str, here: FileIndex, settings: object) -> Optional[FileIndex]:
     if os.path.abspath(path) == os.path.abspath(here.filename):
         return here
-    from .project import load_index  # the project's parse-once cache
-
-    return load_index(path, settings)  # type: ignore[arg-type]
+    return load_index(path, settings)  # type: ignore[arg-type]  # the project's parse-once cache
 
 
 def _every_use_without_grad(info: ClassInfo, settings: object, depth: int,

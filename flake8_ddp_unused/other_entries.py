@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
-from .flow import NEVER, FlowResult
+from .values import NEVER, FlowResult
 from .index import ClassInfo, FunctionNode
 
 _NOT_ENTRIES = {"forward", "extra_repr"}

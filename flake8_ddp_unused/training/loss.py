@@ -17,13 +17,11 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..flow import _DETACHING_METHODS, _NO_GRAD_CONTEXTS
 from ..index import ClassInfo, FileIndex, FunctionNode
-
-if TYPE_CHECKING:
-    from ..launch import Resolver, Scope
+from ..instances import Resolver, Scope, scopes_of
 
 WHOLE = "*"
 _SPREAD = "**"  # key of the keyword values passed as **mapping
@@ -522,8 +520,6 @@ class LossRun:
                       ) -> Optional[V]:
         if self.depth >= _MAX_DEPTH or id(func) in self.stack or self.budget <= 0:
             return None
-        from ..launch import scopes_of
-
         scope = next((s for s in scopes_of(index) if s.node is func), None)
         if scope is None:
             return None
