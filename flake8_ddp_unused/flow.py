@@ -230,6 +230,35 @@ class Frame:
 FALLS, EXITS, JUMPS = "falls", "exits", "jumps"  # a block runs on / returns or raises / continue or break
 
 
+def _assigned_in(cls: ast.ClassDef) -> Tuple[FrozenSet[str], List[Tuple[FrozenSet[str], FrozenSet[str]]]]:
+    """One class's own assignments, read once per class (``FlowAnalyzer._assigned_in_class`` joins them over
+    the MRO): the names assigned (``self.<name> = ...``, class-level names, "*" for ``setattr``), and per
+    assignment that may store a bound method (``self.f = self.m``) its attribute targets and the ``self``
+    attributes it may hold."""
+    assigned: set = set()
+    holders: List[Tuple[FrozenSet[str], FrozenSet[str]]] = []
+    for node in ast.walk(cls):
+        targets: List[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+            held = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+            self_held = frozenset(v.attr for v in held if isinstance(v, ast.Attribute)
+                                  and isinstance(v.value, ast.Name) and v.value.id == "self")
+            if self_held:
+                holders.append((frozenset(t.attr for t in targets if isinstance(t, ast.Attribute)), self_held))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
+                    assigned.add(part.attr)
+                elif isinstance(part, ast.Name):
+                    assigned.add(part.id)  # class-level names (and locals: harmless)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+            assigned.add("*")
+    return frozenset(assigned), holders
+
+
 class FlowAnalyzer:
     def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: InitFacts,
                  mro_complete: bool) -> None:
@@ -276,26 +305,11 @@ class FlowAnalyzer:
             self._assigned = set()
             methods = {name for info in self.mro for name in info.methods}
             for info in self.mro:
-                for node in ast.walk(info.node):
-                    targets: List[ast.expr] = []
-                    if isinstance(node, ast.Assign):
-                        targets = list(node.targets)
-                        held = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [
-                            node.value]
-                        if any(isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == "self"
-                               and v.attr in methods for v in held):
-                            self._bound_holders.update(t.attr for t in targets if isinstance(t, ast.Attribute))
-                    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                        targets = [node.target]
-                    for target in targets:
-                        for part in ast.walk(target):
-                            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and (
-                                    part.value.id == "self"):
-                                self._assigned.add(part.attr)
-                            elif isinstance(part, ast.Name):
-                                self._assigned.add(part.id)  # class-level names (and locals: harmless)
-                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                        self._assigned.add("*")
+                assigned, holders = info.fact("flow.assigned", lambda: _assigned_in(info.node))
+                self._assigned.update(assigned)
+                for targets, held in holders:
+                    if not held.isdisjoint(methods):
+                        self._bound_holders.update(targets)
         return name in self._assigned or "*" in self._assigned
 
     def _mro_position(self, owner: ClassInfo) -> int:
