@@ -160,7 +160,7 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP101",
         name="used-only-on-some-batches",
-        message="{attr} in {cls} gets no gradient in some batches: used only if {guard}; {fix}",
+        message="{attr} in {cls} gets no gradient in some batches: used only if {guard}{why}; {fix}",
         summary="A submodule used only under a condition that changes between iterations: data values, "
         "randomness (layer-drop), task or mode arguments, the process rank.",
         why="DDP needs the same parameters to get gradients in every iteration on every rank. Layer-drop, "

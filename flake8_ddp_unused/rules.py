@@ -274,6 +274,8 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
         guard = verdict.guard
         fields["guard"] = (guard.text + (f" (default {guard.note})" if guard.note else "")) if guard else ""
         fields["kind"] = guard.detail if guard else ""
+        # why the test changes between iterations: `if cond_on_distance:` alone reads like a constructor flag
+        fields["why"] = f", {_WHY[guard.detail]}" if guard and guard.detail in _WHY else ""
         fields["default"] = verdict.default
         fields["how"] = {"nograd": "without autograd",
                          "detached": "with its output detached"}.get(verdict.status, "")
@@ -283,6 +285,11 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
         return []
     message = rules[code].message.format(**fields)
     return [Finding(code, attr.line, attr.col, message, facts.name, label, attr.name, verdict.unused_elements)]
+
+
+_WHY = {"random": "which varies at random", "data values": "which depends on the inputs",
+        "task or mode argument": "which depends on the task or mode argument",
+        "rank": "which differs between processes (rank)"}
 
 
 def _element_text(element: object) -> str:
