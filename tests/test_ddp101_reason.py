@@ -1,6 +1,7 @@
-"""DDP101 says why its test changes between iterations (issue 10, "messages must state true reasons"): a
-local flag drawn at random (`cond = self.cond and random() < p`, x-transformers' BeliefStateWrapper) reads
-like a constructor option unless the message says it varies at random."""
+"""DDP101 says why its test changes between iterations where the test's text hides it (issue 10, "messages
+must state true reasons"): a local flag drawn at random (`cond = self.cond and random() < p`, x-transformers'
+BeliefStateWrapper) reads like a constructor option unless the message says it is random. A test that shows
+its nature (`task == "ner"`, `random() < p`) is left as written: messages stay short."""
 from __future__ import annotations
 
 import subprocess
@@ -38,7 +39,8 @@ class Gated(nn.Module):
         self.extra = nn.Linear(4, 4)
 
     def forward(self, x):
-        if x.sum() > 0:
+        keep = x.sum() > 0
+        if keep:
             x = self.extra(x)
         return self.body(x)
 
@@ -62,16 +64,17 @@ class Ranked(nn.Module):
         self.probe = nn.Linear(4, 4)
 
     def forward(self, x):
-        if dist.get_rank() == 0:
+        first = dist.get_rank() == 0
+        if first:
             x = self.probe(x)
         return self.body(x)
 '''
 
 EXPECTED = {
-    "self.to_distance_cond in Belief": "used only if cond_on_distance, which varies at random;",
-    "self.extra in Gated": "used only if x.sum() > 0, which depends on the inputs;",
-    "self.ner in Tasks": 'used only if task == "ner", which depends on the task or mode argument;',
-    "self.probe in Ranked": "used only if dist.get_rank() == 0, which differs between processes (rank);",
+    "self.to_distance_cond in Belief": "used only if cond_on_distance (random);",
+    "self.extra in Gated": "used only if keep (data);",
+    "self.ner in Tasks": 'used only if task == "ner";',
+    "self.probe in Ranked": "used only if first (rank);",
 }
 
 
