@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequ
 from . import project
 from .training import callsites, outputs
 from .training import modes as training_modes
-from .training.loss import _LOSS_ENTRIES, LossRun, Source
+from .training.loss import _LOSS_ENTRIES, LossRun, Source, calls_backward_helper
 from .flow import NEVER, FlowResult, Val
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Built, InitFacts, TrainableAttr
@@ -1294,7 +1294,8 @@ class LaunchChecker:
             func = scope.node
             if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            entry = scope.has_backward or (scope.owner is not None and func.name in _LOSS_ENTRIES)
+            entry = scope.has_backward or (scope.owner is not None and func.name in _LOSS_ENTRIES) or any(
+                calls_backward_helper(c, self.index) for c in scope.calls)  # `backward(total_loss, scaler)`
             launch = not entry and any(self.index.qualify(c.func) in launches for c in scope.calls)
             if not (entry or launch):
                 continue
