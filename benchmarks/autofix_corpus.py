@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import List, Sequence, Tuple
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 from flake8_ddp_unused.fixes import fix_source
 from flake8_ddp_unused.settings import Settings
 

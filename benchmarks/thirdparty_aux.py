@@ -112,7 +112,7 @@ def main() -> int:
     sys.path[:0] = sites
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from flake8_ddp_unused import project
-    from flake8_ddp_unused.analyzer import analyze_source
+    from flake8_ddp_unused.lint import analyze_source
 
     agree = 0
     with tempfile.TemporaryDirectory() as tmp:

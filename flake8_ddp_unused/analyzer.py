@@ -1,23 +1,26 @@
-"""One file in, findings out: collects the facts of every module class and asks the rules."""
+"""The model classes of one file: collects the facts of every module class and asks the rules."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from . import project
 from .callers import omitted_argument_findings
 from .eval_only import built_only_for_eval
-from .flow import _SELF_ESCAPES, FlowAnalyzer, FlowResult, Use
-from .index import MAX_MRO, ClassInfo, FileIndex, source_lines
+from .flow import _SELF_ESCAPES
+from .index import MAX_MRO, ClassInfo, FileIndex
 from .init_facts import TRAINABLE_KINDS, InitCollector, TrainableAttr, file_facts
 from .other_entries import rescuer
 from .project_calls import called_method_names, trains_with_hf_trainer
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
-from .summaries import partial_findings
 from .skips import Skip, one_per_chain
+from .summaries import ModelFlow, partial_findings
+from .values import FlowResult, Use
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Code that reaches submodules without naming them: with it in a class's methods, a name that is never
@@ -129,7 +132,7 @@ class FileAnalysis:
         if not init.attrs:
             # nothing trainable to judge: skip the libcst parse of the training step
             return ClassFacts(info.name, kind, entry, init, FlowResult(entry=entry), self.file, self.framework)
-        flow = FlowAnalyzer(self.index, info, mro, init, complete).run(entry)
+        flow = ModelFlow(self.index, info, mro, init, complete).run(entry)
         framework = {"lightning": "lightning", "hf": "hf"}.get(kind, self.framework)
         if framework == "hf" and not trains_with_hf_trainer(self.index.filename):
             framework = self.framework  # a PreTrainedModel the project trains without transformers' Trainer
@@ -137,10 +140,10 @@ class FileAnalysis:
             framework = "fastnlp"
         facts = ClassFacts(info.name, kind, entry, init, flow, self.file, framework)
         for name in sorted(self._external_entries(mro, entry)):
-            facts.extra_flows.append(FlowAnalyzer(self.index, info, mro, init, complete).run(name))
+            facts.extra_flows.append(ModelFlow(self.index, info, mro, init, complete).run(name))
         optional = frozenset(name for name, attr in init.attrs.items() if attr.built_under is not None)
         facts.rescued = rescuer(mro, entry, called_method_names(self.index.filename),
-                                lambda name: FlowAnalyzer(self.index, info, mro, init, complete).run(name),
+                                lambda name: ModelFlow(self.index, info, mro, init, complete).run(name),
                                 optional)
         return facts
 
@@ -331,36 +334,28 @@ class FileAnalysis:
             return None
         if target.module is self.index:
             return self.report(target.name)
-        from .project import analysis_for  # another file of the project, parsed once per process
-
         return analysis_for(target.module, self.settings).report(target.name)
 
 
-def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<string>",
-                 settings: Settings = Settings(), module_name: str = "",
-                 skipped: Optional[List[Skip]] = None) -> List[Finding]:
-    """Findings of one file, with a DDP998 finding per part skipped; ``skipped`` (when given) also
-    receives the skip records themselves."""
-    index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
-    from .launch import check_launches, drop_settled
-    from .project import attach, release, start_file
-
-    start_file()
-    attach(index, settings)  # classes imported from other files of the project
-    analysis = FileAnalysis(index, settings)
-    try:
-        own = analysis.run()
-        launches = check_launches(analysis)
-        findings = drop_settled(analysis, own) + launches  # the training code here may settle a mode argument
-        if skipped is not None:
-            skipped.extend(analysis.skipped)
-        findings += [skip.finding() for skip in analysis.skipped]
-    finally:
-        release(analysis, index)  # nothing outside this call holds them (project.py keeps other files only)
-    return sorted(findings, key=lambda f: (f.line, f.col, f.code))
+# (path, settings) -> the analysis of another file of the project, built on demand (a child class defined
+# there, launch-site evidence) and kept while one linted file is checked.
+_ANALYSES: Dict[Tuple[str, object], FileAnalysis] = {}
 
 
-def analyze_source(source: str, filename: str = "<string>", settings: Settings = Settings()) -> List[Finding]:
-    tree = ast.parse(source)
-    lines = source_lines(source)
-    return analyze_tree(tree, lines, filename, settings)
+def analysis_for(index: FileIndex, settings: Settings) -> FileAnalysis:
+    """The (cached) analysis of another file of the project, parsed once per process."""
+    key = (os.path.abspath(index.filename), settings)
+    analysis = _ANALYSES.get(key)
+    if analysis is None or analysis.index is not index:
+        analysis = FileAnalysis(index, settings)
+        _ANALYSES[key] = analysis
+    return analysis
+
+
+def _release_analyses() -> None:
+    project.release(*_ANALYSES.values())
+    _ANALYSES.clear()
+
+
+project.register_cache(_release_analyses, "file")
+project.register_cache(_ANALYSES.clear, "trees")

@@ -20,7 +20,7 @@ import ast
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
-from .flow import OPTIONAL, Guard
+from .values import OPTIONAL, Guard
 from .index import ClassInfo, FunctionNode, dotted_name
 from .registry import rules_by_code
 from .rules import FIX_TEXT, ClassFacts, Finding, Verdict

@@ -133,7 +133,7 @@ def lint_source(source: str, filename: str, config: Config, notebook: Optional[N
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return FileOutcome(error=f"cannot parse, skipped ({type(error).__name__}: {error})")
     try:
-        from .analyzer import analyze_tree  # lazy: `explain` and `--help` do not need the analyser
+        from .lint import analyze_tree  # lazy: `explain` and `--help` do not need the analyser
 
         skipped: List[Skip] = []
         findings = analyze_tree(tree, lines, filename, config.settings, skipped=skipped)

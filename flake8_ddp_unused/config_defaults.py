@@ -28,8 +28,10 @@ import ast
 from dataclasses import replace
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
+from . import project
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import Flag
+from .values import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard
 
 MISSING: Any = object()
 
@@ -134,6 +136,16 @@ def _assignments(func: FunctionNode) -> Iterable[Tuple[str, ast.AST, bool]]:
                 yield name, node.value, False
 
 
+def _class_assignments(owner: ClassInfo) -> Tuple[List[Tuple[str, ast.AST, bool]], List[str]]:
+    """A class's own ``self.x = value`` of ``__init__``, and the names its other methods assign, in order
+    (read once per class: each subclass's configuration scope reads its bases' from here)."""
+    init = owner.methods.get("__init__")
+    init_assignments = list(_assignments(init)) if init is not None else []
+    later = [name for method in owner.methods.values() if method is not init
+             for name, _, _ in _assignments(method)]
+    return init_assignments, later
+
+
 class _Defaults:
     """name -> literal default, MISSING where two places disagree or the value is not a literal."""
 
@@ -207,6 +219,14 @@ def argparse_defaults(tree: ast.AST) -> Dict[str, Any]:
     return found.values
 
 
+def _file_argparse_defaults(module: FileIndex) -> Dict[str, Any]:
+    """argparse_defaults of a whole file, read once per file (a copy: callers may not change the cache)."""
+    cache = module.__dict__.get("_argparse_defaults")
+    if cache is None:
+        cache = module.__dict__["_argparse_defaults"] = argparse_defaults(module.tree)
+    return dict(cache)
+
+
 # ---------------------------------------------------------------------------------------------
 # Where a class's configuration comes from
 # ---------------------------------------------------------------------------------------------
@@ -249,16 +269,15 @@ class ConfigScope:
             if init is None:
                 continue
             params = self._config_params(owner, init, declared)
-            for name, value, top in _assignments(init):
+            init_assignments, later = owner.fact("config_defaults.assignments", lambda: _class_assignments(owner))
+            for name, value, top in init_assignments:
                 if isinstance(value, ast.Name) and value.id in params and top:
                     seen.setdefault(name, []).append(("obj", params[value.id]))
                     continue
                 held = self._read_member(value, params)
                 seen.setdefault(name, []).append(("val", held if top else None))
-            for method in owner.methods.values():
-                if method is not init:
-                    for name, _, _ in _assignments(method):
-                        seen.setdefault(name, []).append(("val", None))  # reassigned after __init__
+            for name in later:
+                seen.setdefault(name, []).append(("val", None))  # reassigned after __init__
         for name, entries in seen.items():
             kind, held = entries[0]
             if all(k == "obj" for k, _ in entries):
@@ -291,7 +310,7 @@ class ConfigScope:
             elif arg.arg in _CONFIG_PARAMS:
                 candidates = [declared] if declared is not None else self._file_config_classes(owner.module)
                 if arg.arg in ("args", "opt", "opts"):
-                    parsed = argparse_defaults(owner.module.tree)
+                    parsed = _file_argparse_defaults(owner.module)
                     if parsed:
                         candidates = candidates + [parsed]
             if candidates:
@@ -437,8 +456,6 @@ class ConfigScope:
 
     def guard(self, origin: FrozenSet[str], text: str, plain: Callable[..., Any]) -> Any:
         """The guard a condition whose value involves configuration markers puts on what it protects."""
-        from .flow import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard  # the flow analysis imports this module
-
         tests = [o for o in origin if o.startswith(TEST)]
         rest = {o for o in origin if not o.startswith((OBJ, VAL, TEST, NOTE)) and o != UNIFORM}
         truth: Optional[bool] = None
@@ -570,6 +587,9 @@ def resolve_class(module: FileIndex, qual: str) -> Optional[ClassInfo]:
     found = module.local_class(qual)
     if found is not None or module.filename.startswith("<"):
         return found
-    from .project import resolve_class as resolve_in_project  # the project layer imports the flow analysis
-
-    return resolve_in_project(module, qual, installed=True)
+    # once per file and name: every configuration scope of the file asks again, and a name that is not
+    # found searches the star imports of a whole installed package (transformers: 1,500 files read)
+    cache = module.__dict__.setdefault("_installed_classes", {})
+    if qual not in cache:
+        cache[qual] = project.resolve_class(module, qual, installed=True)
+    return cache[qual]

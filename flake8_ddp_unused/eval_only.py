@@ -19,6 +19,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
+from .project import register_cache
 from .project_calls import package_scope, package_texts
 
 _CALLED_NAME = re.compile(rb"\b([A-Z]\w*)\s*\(")  # `ClassName(`: class names are capitalised by convention
@@ -33,6 +34,9 @@ _RESULTS: Dict[Tuple[str, str], bool] = {}
 def clear_cache() -> None:
     _INDEX.clear()
     _RESULTS.clear()
+
+
+register_cache(clear_cache, "all")
 
 
 def _index(scope: str) -> Dict[str, List[str]]:

@@ -12,152 +12,15 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field, replace
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
 from . import config_defaults, init_state
 from .index import ClassInfo, FileIndex, FunctionNode
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
-
-# ---------------------------------------------------------------------------------------------
-# Facts produced
-# ---------------------------------------------------------------------------------------------
-ALWAYS, NEVER, BATCH, STATIC, OPTIONAL, BUILT, UNKNOWN = (
-    "always", "never", "batch", "static", "optional", "built", "unknown")
-
-
-@dataclass(frozen=True)
-class Guard:
-    kind: str  # always | never | batch | static | optional | built | unknown
-    text: str  # the condition as written (negated with "not (...)" when it guards the else side)
-    detail: str = ""  # batch: data | random | task | rank;  static/built: the attribute name
-    polarity: bool = True  # False on the other side of the test
-    key: str = ""  # the test as written, the same on both sides: `c` and `not c` are complements
-    note: str = ""  # the configuration defaults a per-batch guard was judged with ("layerdrop=0.1")
-
-
-Index = Union[None, int, Tuple[Optional[int], Optional[int], Optional[int]], str]
-WHOLE = None  # a use of the whole attribute (a call, an iteration, passing it on)
-
-
-@dataclass
-class Use:
-    id: int
-    attr: str
-    index: Index  # WHOLE, an int, a (start, stop, step) slice, or "key:<k>" for a ModuleDict literal key
-    guards: Tuple[Guard, ...]
-    no_grad: bool
-    method: str
-    test_only: bool = False  # a bare read inside a condition (`if self.aux is not None`)
-    ref: bool = False  # a bare read (`layers = self.layers`): the call site of what it holds is the use
-    part: Optional[object] = None  # one part (item index, key) of what a call of a summarised child returns
-
-
-Taint = Dict[int, bool]  # use id -> detached on every path
-
-
-@dataclass(frozen=True)
-class Val:
-    taint: Tuple[Tuple[int, bool], ...] = ()
-    origin: FrozenSet[str] = frozenset()
-    items: Optional[Tuple["Val", ...]] = None
-    keys: Optional[Tuple[Tuple[str, "Val"], ...]] = None
-    func: Optional[object] = None  # a nested def or lambda to inline when called
-    bound: Optional[Tuple[ClassInfo, str]] = None  # a bound self-method (owner, method name)
-    truth: Optional[bool] = None  # known truthiness of a constant (a literal, a helper's default)
-    tail: bool = False  # `items` is only a prefix: more items of unknown number follow (`(a, b) + rest`)
-    text: Optional[str] = None  # a known string constant (an attribute name handed to getattr(self, name))
-
-    def taint_map(self) -> Taint:
-        return dict(self.taint)
-
-
-EMPTY = Val()
-
-
-def _join_taints(maps: Iterable[Taint]) -> Taint:
-    out: Taint = {}
-    for m in maps:
-        for uid, detached in m.items():
-            out[uid] = out.get(uid, True) and detached
-    return out
-
-
-def join(*vals: Val) -> Val:
-    """The union of values: every taint (detached only if detached everywhere), every origin."""
-    vals = tuple(v for v in vals if v is not None)
-    if not vals:
-        return EMPTY
-    if len(vals) == 1:
-        return vals[0]
-    taint = _join_taints(_flat_taint(v) for v in vals)
-    origin: FrozenSet[str] = frozenset().union(*(v.origin for v in vals))
-    items = None
-    if all(v.items is not None for v in vals) and len({len(v.items or ()) for v in vals}) == 1:
-        items = tuple(join(*parts) for parts in zip(*(v.items or () for v in vals)))
-    keys = None
-    if all(v.keys is not None for v in vals):
-        names = sorted({k for v in vals for k, _ in (v.keys or ())})
-        keys = tuple((k, join(*(dict(v.keys or ()).get(k, EMPTY) for v in vals))) for k in names)
-    tail = items is not None and any(v.tail for v in vals)  # the same known prefix, more items on some path
-    if items is not None:
-        # the parts kept apart are not repeated in the value's own taint (an unknown rest, like a literal
-        # tuple's): `outputs[2:]` of it must not bring back what `outputs[1]` holds
-        taint = _join_taints(_own_taint(v, keys is not None) for v in vals)
-    return Val(tuple(sorted(taint.items())), origin, items, keys, tail=tail)
-
-
-def _own_taint(val: Val, keys_kept: bool) -> Taint:
-    """What a value holds besides its items (and, when they are kept, its keys)."""
-    maps = [val.taint_map()]
-    if not keys_kept:
-        maps.extend(_flat_taint(part) for _, part in val.keys or ())
-    return _join_taints(maps)
-
-
-def _flat_taint(val: Val) -> Taint:
-    maps = [val.taint_map()]
-    for part in val.items or ():
-        maps.append(_flat_taint(part))
-    for _, part in val.keys or ():
-        maps.append(_flat_taint(part))
-    return _join_taints(maps)
-
-
-def flatten(val: Val, origin: Optional[FrozenSet[str]] = None) -> Val:
-    """The value without its structure (what an operation on it depends on)."""
-    return Val(tuple(sorted(_flat_taint(val).items())), val.origin if origin is None else origin)
-
-
-def detach(val: Val) -> Val:
-    return Val(tuple((uid, True) for uid, _ in sorted(_flat_taint(val).items())), val.origin)
-
-
-@dataclass
-class FlowResult:
-    entry: str
-    uses: List[Use] = field(default_factory=list)
-    result: Taint = field(default_factory=dict)  # what reaches the loss (or the entry's whole result)
-    returned: Val = EMPTY  # the entry's return value with its structure
-    escaped: set = field(default_factory=set)  # use ids whose value went where the flow is lost
-    stored: set = field(default_factory=set)  # use ids whose value was stored on self
-    unsupported: bool = False  # raises NotImplementedError under some condition: a configuration that never trains
-    loss_key: bool = False  # the result was narrowed to a 'loss' entry
-    backward: Taint = field(default_factory=dict)  # what `.backward()`/`manual_backward` starts from
-    paths: List[Tuple[Taint, Tuple[Guard, ...]]] = field(default_factory=list)  # each return, its guards
-    silent: Optional[str] = None  # why nothing about this class can be judged
-    parts: Dict[int, Tuple[object, object]] = field(default_factory=dict)  # part use id -> (child summary, part)
-    limit: Optional[str] = None  # set when the silence is a limit of the analysis, not a property of the code
-
-
-class GiveUp(Exception):
-    """Usage cannot be decided statically: stay silent about the class."""
-
-
-class Limit(GiveUp):
-    """The analysis stopped at one of its limits (size, depth, parse): silent, and recorded as skipped."""
-
+from .values import (ALWAYS, BATCH, BUILT, EMPTY, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, GiveUp, Guard,
+                     Index, Limit, Taint, Use, Val, _flat_taint, _join_taints, detach, flatten, join)
 
 # ---------------------------------------------------------------------------------------------
 # Knowledge about calls
@@ -368,6 +231,35 @@ class Frame:
 FALLS, EXITS, JUMPS = "falls", "exits", "jumps"  # a block runs on / returns or raises / continue or break
 
 
+def _assigned_in(cls: ast.ClassDef) -> Tuple[FrozenSet[str], List[Tuple[FrozenSet[str], FrozenSet[str]]]]:
+    """One class's own assignments, read once per class (``FlowAnalyzer._assigned_in_class`` joins them over
+    the MRO): the names assigned (``self.<name> = ...``, class-level names, "*" for ``setattr``), and per
+    assignment that may store a bound method (``self.f = self.m``) its attribute targets and the ``self``
+    attributes it may hold."""
+    assigned: set = set()
+    holders: List[Tuple[FrozenSet[str], FrozenSet[str]]] = []
+    for node in ast.walk(cls):
+        targets: List[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+            held = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+            self_held = frozenset(v.attr for v in held if isinstance(v, ast.Attribute)
+                                  and isinstance(v.value, ast.Name) and v.value.id == "self")
+            if self_held:
+                holders.append((frozenset(t.attr for t in targets if isinstance(t, ast.Attribute)), self_held))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
+                    assigned.add(part.attr)
+                elif isinstance(part, ast.Name):
+                    assigned.add(part.id)  # class-level names (and locals: harmless)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+            assigned.add("*")
+    return frozenset(assigned), holders
+
+
 class FlowAnalyzer:
     def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: InitFacts,
                  mro_complete: bool) -> None:
@@ -414,26 +306,11 @@ class FlowAnalyzer:
             self._assigned = set()
             methods = {name for info in self.mro for name in info.methods}
             for info in self.mro:
-                for node in ast.walk(info.node):
-                    targets: List[ast.expr] = []
-                    if isinstance(node, ast.Assign):
-                        targets = list(node.targets)
-                        held = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [
-                            node.value]
-                        if any(isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == "self"
-                               and v.attr in methods for v in held):
-                            self._bound_holders.update(t.attr for t in targets if isinstance(t, ast.Attribute))
-                    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                        targets = [node.target]
-                    for target in targets:
-                        for part in ast.walk(target):
-                            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and (
-                                    part.value.id == "self"):
-                                self._assigned.add(part.attr)
-                            elif isinstance(part, ast.Name):
-                                self._assigned.add(part.id)  # class-level names (and locals: harmless)
-                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
-                        self._assigned.add("*")
+                assigned, holders = info.fact("flow.assigned", lambda: _assigned_in(info.node))
+                self._assigned.update(assigned)
+                for targets, held in holders:
+                    if not held.isdisjoint(methods):
+                        self._bound_holders.update(targets)
         return name in self._assigned or "*" in self._assigned
 
     def _mro_position(self, owner: ClassInfo) -> int:
@@ -1178,13 +1055,10 @@ class FlowAnalyzer:
 
     def _written_on_self(self, attr: str) -> bool:
         """``self.<attr> = ...`` or a ``setattr`` in the text of the readable classes (asked only for getattr of a
-        non-module attribute with a literal name; memoised per attribute)."""
-        memo = self.__dict__.setdefault("_written", {})
-        if attr not in memo:
-            pattern = re.compile(rf"self\.{re.escape(attr)}\s*(?:[-+*/|&]?=[^=]|:)|\bsetattr\(")
-            memo[attr] = any(pattern.search("".join(info.module.lines[info.node.lineno - 1:info.node.end_lineno]))
-                             for info in self.mro)
-        return bool(memo[attr])
+        non-module attribute with a literal name; read once per class and attribute)."""
+        pattern = re.compile(rf"self\.{re.escape(attr)}\s*(?:[-+*/|&]?=[^=]|:)|\bsetattr\(")
+        return any(info.fact(("flow.written_on_self", attr), lambda info=info: bool(pattern.search(
+            "".join(info.module.lines[info.node.lineno - 1:info.node.end_lineno])))) for info in self.mro)
 
     def _config_getattr(self, node: cst.Call, name: str) -> Optional[Val]:
         """`getattr(self.config, "x", default)`: the configuration's default, else the getattr default."""
@@ -1209,41 +1083,25 @@ class FlowAnalyzer:
             return Val(origin=frozenset({f"selfmod:{attr}"}))
         return Val(((use.id, frame.no_grad),), frozenset({"module"}))
 
+    # Children's summaries. The interpreter alone knows nothing of what a child module returns: a call of
+    # ``self.child`` uses the child whole. ``summaries.ModelFlow`` overrides these hooks with the child's
+    # summary, part by part; keeping them here as no-ops keeps the interpreter below the summaries layer.
     def child_summary(self, attr: str, node: cst.Call, frame: Frame) -> Optional[object]:  # noqa: ARG002
-        """What a summarised child returns, part by part (``summaries.py``), or None: use it whole."""
-        from .summaries import summary_of_attr
+        """What a summarised child returns, part by part, or None: use it whole."""
+        return None
 
-        return summary_of_attr(self, attr, node)
+    def call_through(self, attr: str, node: cst.Call, args: List[Val], frame: Frame) -> Optional[Val]:  # noqa: ARG002
+        """``self.pooler(mask, outputs)`` handed a value with parts: what the child's forward keeps of them,
+        or None: everything passed is used."""
+        return None
 
-    def call_through(self, attr: str, node: cst.Call, args: List[Val], frame: Frame) -> Optional[Val]:
-        """``self.pooler(mask, outputs)`` handed a value with parts: what the child's forward keeps of them
-        (``outputs.last_hidden_state`` only), or None: everything passed is used."""
-        if not any(a.items is not None or a.keys is not None for a in args) or self._runs_a_reference(args):
-            return None
-        from .summaries import call_through
-
-        return call_through(self, attr, node, args, frame)
-
-    def child_method_summary(self, attr: str, method: str, node: cst.Call) -> Optional[object]:
+    def child_method_summary(self, attr: str, method: str, node: cst.Call) -> Optional[object]:  # noqa: ARG002
         """What another method of a summarised child returns and which of its parameters it runs, or None."""
-        from .summaries import summary_of_method
-
-        return summary_of_method(self, attr, method, node)
+        return None
 
     def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
-        """``self.bert(x)``: one use of ``self.bert`` per part of what it returns, so that the parts the
-        caller keeps tell which of the child's parameters get a gradient (``.last_hidden_state`` only:
-        not the pooler)."""
-        from .summaries import output_value
-
-        def part_use(part: object) -> Val:
-            value = self.new_use(attr, WHOLE, frame, node, ref=False)
-            uid = value.taint[0][0]
-            self.uses[uid].part = part
-            self.parts[uid] = (summary, part)
-            return join(value, *(flatten(a) for a in args))
-
-        return output_value(summary, part_use)
+        """The value of a call of a summarised child (only reached when a hook above gave a summary)."""
+        raise NotImplementedError
 
     def eval_attribute(self, node: cst.Attribute, env: Dict[str, Val], frame: Frame, test: bool) -> Val:
         name = node.attr.value

@@ -322,9 +322,12 @@ class InitCollector:
         """What `__init__` leaves in `self.x` and in containers' keys, unless another method changes it."""
         if not self._held or not self._keys:
             return
-        others = [func for info in self.mro for func in list(info.methods.values()) + list(info.properties.values())
-                  if (info.module.filename, func.lineno) not in self._visited]
-        written = init_state.written_attributes(others)
+        written: Set[str] = set()
+        for info in self.mro:
+            for func in list(info.methods.values()) + list(info.properties.values()):
+                if (info.module.filename, func.lineno) not in self._visited:
+                    written.update(info.fact(("init_state.written", id(func)),
+                                             lambda: init_state.written_attributes(func)))
         if "*" in written:
             return
         self.facts.held = {name: held[0] for name, held in self._held.items()

@@ -20,36 +20,36 @@ Whatever any other method of the class writes (``self.x = ...``, ``self.c.pop(..
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, Iterable, Optional, Set
+from typing import Dict, FrozenSet, Optional, Set
 
 # container methods that change which keys it holds
 _MUTATORS = {"update", "pop", "popitem", "clear", "setdefault", "__setitem__", "__delitem__", "add_module",
              "register_module", "append", "extend", "insert"}
 
 
-def written_attributes(functions: Iterable[ast.AST]) -> Set[str]:
-    """`self.<name>` written in these functions: assigned, stored into, deleted from, or mutated."""
+def written_attributes(func: ast.AST) -> FrozenSet[str]:
+    """`self.<name>` written in one function: assigned, stored into, deleted from, or mutated ("*" for
+    `setattr`/`delattr`)."""
     written: Set[str] = set()
-    for func in functions:
-        for node in ast.walk(func):
-            targets: list = []
-            if isinstance(node, ast.Assign):
-                targets = list(node.targets)
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                targets = [node.target]
-            elif isinstance(node, ast.Delete):
-                targets = list(node.targets)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
-                    node.func.attr in _MUTATORS):
-                targets = [node.func.value]
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                    "setattr", "delattr"):
-                written.add("*")
-            for target in targets:
-                root = _self_root(target)
-                if root:
-                    written.add(root)
-    return written
+    for node in ast.walk(func):
+        targets: list = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = list(node.targets)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in _MUTATORS):
+            targets = [node.func.value]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "setattr", "delattr"):
+            written.add("*")
+        for target in targets:
+            root = _self_root(target)
+            if root:
+                written.add(root)
+    return frozenset(written)
 
 
 def _self_root(node: ast.expr) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
-from .flow import NEVER, FlowResult
+from .values import NEVER, FlowResult
 from .index import ClassInfo, FunctionNode
 
 _NOT_ENTRIES = {"forward", "extra_repr"}
@@ -31,7 +31,7 @@ def public_methods(mro: List[ClassInfo], entry: str) -> Dict[str, Tuple[ClassInf
         for name, func in owner.methods.items():
             if name not in found:
                 found[name] = (owner, func)
-    inits = [owner.methods["__init__"] for owner in mro if "__init__" in owner.methods]
+    inits = [(owner, owner.methods["__init__"]) for owner in mro if "__init__" in owner.methods]
     construction = _called_from_init(found, inits)
     return {name: pair for name, pair in found.items()
             if not name.startswith("_") and name != entry and name not in _NOT_ENTRIES
@@ -47,28 +47,33 @@ def _decorated_away(func: FunctionNode) -> bool:
     return False
 
 
-def _self_calls(func: FunctionNode) -> Set[str]:
-    return {node.func.attr for node in ast.walk(func)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"}
+def _self_calls(owner: ClassInfo, func: FunctionNode) -> FrozenSet[str]:
+    """The ``self.m(...)`` calls of one method of ``owner`` (read once per method, not per subclass)."""
+    return owner.fact(("other_entries.self_calls", id(func)), lambda: frozenset(
+        node.func.attr for node in ast.walk(func)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"))
 
 
-def _called_from_init(methods: Dict[str, Tuple[ClassInfo, FunctionNode]], inits: List[FunctionNode]) -> Set[str]:
+def _called_from_init(methods: Dict[str, Tuple[ClassInfo, FunctionNode]],
+                      inits: List[Tuple[ClassInfo, FunctionNode]]) -> Set[str]:
     """Methods reached from any ``__init__`` of the hierarchy through ``self.m(...)`` calls (transitively)."""
-    todo = [name for func in inits for name in _self_calls(func)]
+    todo = [name for owner, func in inits for name in _self_calls(owner, func)]
     seen: Set[str] = set()
     while todo:
         name = todo.pop()
         if name in seen or name not in methods:
             continue
         seen.add(name)
-        todo.extend(_self_calls(methods[name][1]))
+        todo.extend(_self_calls(*methods[name]))
     return seen
 
 
-def mentions(func: FunctionNode, attr: str) -> bool:
-    return any(isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name)
-               and node.value.id == "self" for node in ast.walk(func))
+def mentions(owner: ClassInfo, func: FunctionNode, attr: str) -> bool:
+    """``self.<attr>`` appears in the method (its ``self`` attributes read once per method)."""
+    return attr in owner.fact(("other_entries.self_attributes", id(func)), lambda: frozenset(
+        node.attr for node in ast.walk(func)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"))
 
 
 def produces_from(flow: FlowResult, attr: str) -> bool:
@@ -92,8 +97,8 @@ def rescuer(mro: List[ClassInfo], entry: str, called: FrozenSet[str],
     flows: Dict[str, Optional[FlowResult]] = {}
 
     def rescued(attr: str) -> bool:
-        for name, (_, func) in sorted(methods.items()):
-            if name not in called and attr not in optional or not mentions(func, attr):
+        for name, (owner, func) in sorted(methods.items()):
+            if name not in called and attr not in optional or not mentions(owner, func, attr):
                 continue
             if name not in flows:
                 flows[name] = run(name)

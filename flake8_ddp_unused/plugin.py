@@ -80,7 +80,7 @@ class DDPChecker:
                 return
             if not isinstance(self.tree, ast.Module):
                 return
-            from .analyzer import analyze_tree
+            from .lint import analyze_tree
 
             findings = analyze_tree(self.tree, self.lines, self.filename, self.settings)
         except Exception as error:  # noqa: BLE001 - a plugin exception aborts the whole flake8 run

@@ -13,12 +13,12 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
 
 from .index import ClassInfo, FileIndex, dotted_name, source_lines
 
 if TYPE_CHECKING:
-    from .analyzer import FileAnalysis, Settings
+    from .settings import Settings
 
 # Packages that are never part of the user's project: do not even look at the disk for them.
 _EXTERNAL_ROOTS = frozenset({
@@ -36,8 +36,6 @@ _MAX_REEXPORT_DEPTH = 4
 
 # path -> (mtime_ns, size, index or None). One entry per file per process.
 _FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
-# (path, settings) -> FileAnalysis of that file, built on demand for launch-site evidence.
-_ANALYSES: Dict[Tuple[str, object], "FileAnalysis"] = {}
 # (directory, dotted module) -> file path or None
 _LOCATIONS: Dict[Tuple[str, str], Optional[str]] = {}
 # dotted module -> file path or None, found on sys.path (installed third-party packages)
@@ -49,13 +47,28 @@ _INSTALLED_FILES: Set[str] = set()
 _MAX_CACHED_LINES = 15_000  # lines of other files whose ast trees are kept between linted files (~1.3 KB a line)
 
 
+# Caches that the layers above build on the files kept here, each with its lifetime: "file" caches go before
+# each linted file, "trees" caches with the cached trees, "all" caches only with clear_cache(). Their owners
+# register them, so that this layer, which everything imports, imports nothing above it.
+_CACHES: Dict[str, List[Callable[[], None]]] = {"file": [], "trees": [], "all": []}
+
+
+def register_cache(clear: Callable[[], None], lifetime: str) -> None:
+    if clear not in _CACHES[lifetime]:
+        _CACHES[lifetime].append(clear)
+
+
+def _clear(lifetime: str) -> None:
+    for clear in _CACHES[lifetime]:
+        clear()
+
+
 def start_file() -> None:
     """Called before each linted file: the libcst trees of other files (the heaviest part, ~25 KB a line) and
     the analyses built on them are dropped, so that memory does not grow over a run and each file's parse
     budget is its own (the same findings whatever was linted before, under any --jobs); past a budget of
     cached lines, every cached file goes."""
-    release(*_ANALYSES.values())
-    _ANALYSES.clear()
+    _clear("file")
     cached = 0
     for _, _, index in _FILES.values():
         if index is not None:
@@ -80,11 +93,8 @@ def release(*objects: object) -> None:
 def _drop_trees() -> None:
     """Every cached file and what is built on it. The packages' text indexes (a set of names per package,
     small) stay: rebuilding one reads the whole package again (about 1 s for diffusers)."""
-    from . import summaries  # summaries hold classes of the files cached here
-
-    summaries.clear_cache()
+    _clear("trees")  # summaries and analyses hold classes of the files cached here
     _FILES.clear()
-    _ANALYSES.clear()
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
@@ -92,11 +102,7 @@ def _drop_trees() -> None:
 
 def clear_cache() -> None:
     _drop_trees()
-    from .eval_only import clear_cache as clear_eval_only
-    from .project_calls import clear_cache as clear_calls
-
-    clear_calls()
-    clear_eval_only()
+    _clear("all")
 
 
 def package_root(path: str) -> Tuple[str, str]:
@@ -189,18 +195,6 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
     if index is not None:
         attach(index, settings)
     return index
-
-
-def analysis_for(index: FileIndex, settings: "Settings") -> "FileAnalysis":
-    """The (cached) analysis of another file of the project, for the classes a launch site uses."""
-    from .analyzer import FileAnalysis
-
-    key = (os.path.abspath(index.filename), settings)
-    analysis = _ANALYSES.get(key)
-    if analysis is None or analysis.index is not index:
-        analysis = FileAnalysis(index, settings)
-        _ANALYSES[key] = analysis
-    return analysis
 
 
 def split_qualname(qualname: str) -> Tuple[int, str, str]:

@@ -13,7 +13,7 @@ import os
 import re
 from typing import Dict, FrozenSet, Iterator, Tuple
 
-from .project import package_root
+from .project import package_root, register_cache
 
 # `.name(` on anything but `self` (calls a class makes on itself are followed by the flow analysis itself)
 _CALL = re.compile(rb"(?<!\bself)\.\s*([A-Za-z_]\w*)\s*\(")
@@ -29,6 +29,9 @@ _HF_TRAINS: Dict[str, bool] = {}
 def clear_cache() -> None:
     _INDEX.clear()
     _HF_TRAINS.clear()
+
+
+register_cache(clear_cache, "all")  # package text indexes are small and costly to rebuild: kept across files
 
 
 def trains_with_hf_trainer(filename: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from .flow import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
+from .values import ALWAYS, BATCH, BUILT, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, Guard, Use
 from .config_defaults import CONFIG_DETAIL, decided_static
 from .init_facts import FileFacts, InitFacts, TrainableAttr, falsy_default
 from .registry import rules_by_code

@@ -4,7 +4,7 @@ its ``forward`` returns (tuple items, dict keys, record fields such as ``pooler_
 A parent that calls ``self.bert(...)`` and keeps only ``[0]`` / ``.last_hidden_state`` makes live only
 what feeds those parts; the child's parameters that feed only the dropped parts (BERT's ``pooler``) get no
 gradient. The flow interpreter asks :func:`summary_of_attr` at each ``self.child(...)`` call and gives
-each part of the result a use of its own (``flow.FlowAnalyzer.child_output``); :func:`partial_findings`
+each part of the result a use of its own (``ModelFlow.child_output``); :func:`partial_findings`
 judges which child parameters only dropped parts reach.
 
 API for other analyses (training code, launch sites)::
@@ -23,17 +23,17 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
-from .flow import (ALWAYS, EXITS, FALLS, NEVER, WHOLE, FlowAnalyzer, GiveUp, Guard, Use, Val, _decorated_no_grad,
-                   code_of, join)
+from . import project
+from .flow import EXITS, FALLS, FlowAnalyzer, Frame, _decorated_no_grad, code_of
 from .index import ClassInfo, FileIndex
 from .init_facts import TRAINABLE_KINDS, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
-
-if TYPE_CHECKING:
-    from .rules import ClassFacts, Finding
+from .registry import rules_by_code
+from .rules import FIX_TEXT, ClassFacts, Finding
+from .values import ALWAYS, NEVER, WHOLE, GiveUp, Guard, Use, Val, flatten, join
 
 PartKey = Union[int, str]
 REST = "*"  # the items after the known ones (``outputs[2:]`` of a tuple with an unknown rest); no field name
@@ -100,7 +100,39 @@ class Summary:
 _FALSE_DEFAULT = "false_default"  # origin of a helper's parameter left at its default False/None
 
 
-class InstanceFlow(FlowAnalyzer):
+class ModelFlow(FlowAnalyzer):
+    """The flow interpreter that sees into child modules: a call of ``self.bert(x)`` is one use of
+    ``self.bert`` per part of what the child returns (its summary), so the parts the caller keeps tell which
+    of the child's parameters get a gradient. The plain interpreter (``flow.py``) uses every child whole."""
+
+    def child_summary(self, attr: str, node: cst.Call, frame: Frame) -> Optional[object]:  # noqa: ARG002
+        return summary_of_attr(self, attr, node)
+
+    def call_through(self, attr: str, node: cst.Call, args: List[Val], frame: Frame) -> Optional[Val]:
+        """``self.pooler(mask, outputs)`` handed a value with parts: what the child's forward keeps of them
+        (``outputs.last_hidden_state`` only), or None: everything passed is used."""
+        if not any(a.items is not None or a.keys is not None for a in args) or self._runs_a_reference(args):
+            return None
+        return call_through(self, attr, node, args, frame)
+
+    def child_method_summary(self, attr: str, method: str, node: cst.Call) -> Optional[object]:
+        return summary_of_method(self, attr, method, node)
+
+    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
+        """``self.bert(x)``: one use of ``self.bert`` per part of what it returns (``.last_hidden_state``
+        only: not the pooler)."""
+
+        def part_use(part: object) -> Val:
+            value = self.new_use(attr, WHOLE, frame, node, ref=False)
+            uid = value.taint[0][0]
+            self.uses[uid].part = part
+            self.parts[uid] = (summary, part)
+            return join(value, *(flatten(a) for a in args))
+
+        return output_value(summary, part_use)
+
+
+class InstanceFlow(ModelFlow):
     """The training step of one model instance whose constructor fixed some flags (``aux_logits=True``):
     tests on those flags are constants, and a ``return`` that cannot run in training is not part of the
     structure the training code receives. With ``call_args`` (a summary's context), the entry is bound
@@ -206,6 +238,9 @@ def _cache(index: FileIndex) -> Dict[object, object]:
 def clear_cache() -> None:
     """Nothing process-wide to clear: every memo lives on a file's index (see ``_cache``)."""
     _ACTIVE.clear()
+
+
+project.register_cache(clear_cache, "trees")
 
 
 def summary_for(info: ClassInfo, context: Context = Context(), by_name: bool = False) -> Optional[Summary]:
@@ -620,8 +655,6 @@ def _resolve_child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo
         return None
     info = index.local_class(qual)
     if info is None:
-        from . import project
-
         info = project.resolve_class(index, qual, installed=True)
     if info is not None and from_method and info.module.module_kind(info) is None:
         info = _auto_class(info, call)  # AutoModel.from_pretrained("bert-base-uncased")
@@ -647,8 +680,6 @@ def _auto_class(auto: ClassInfo, call: ast.Call) -> Optional[ClassInfo]:
         name.startswith(f"{family}-{word}") for word in _CHECKPOINT_WORDS)}
     if len(found) != 1:
         return None
-    from . import project
-
     return project.resolve_class(auto.module, "transformers." + found.pop(), installed=True)
 
 
@@ -875,9 +906,6 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
     """Findings for the children of one class whose output the class keeps only in part: the child's
     parameters that feed only the dropped parts, named by their path (``self.bert.pooler``), reported on
     the ``self.bert = ...`` line. Only for a child used through its summary everywhere it is used."""
-    from .registry import rules_by_code
-    from .rules import FIX_TEXT, Finding
-
     flows = [facts.flow] + list(facts.extra_flows)
     if any(flow.silent and not (flow is not facts.flow and _hands_out_nothing(mro, flow.entry)) for flow in flows):
         return []

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Iterable, List, Set
 import torch
 from torch import nn
 
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 Step = Callable[[nn.Module, Any], torch.Tensor]
 MODEL_CODE_PREFIXES = ("DDP0", "DDP1", "DDP9")

@@ -11,7 +11,7 @@ from typing import List
 import pytest
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 from flake8_ddp_unused.fixes import diff_source, fix_source
 
 AUTOFIX = Path(__file__).resolve().parent / "autofix"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import List
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source, analyze_tree
+from flake8_ddp_unused.lint import analyze_source, analyze_tree
 from flake8_ddp_unused.cli import main as cli_main
 from flake8_ddp_unused.flow import MAX_EXPRESSION_DEPTH, cst_nesting
 from flake8_ddp_unused.skips import Skip, one_per_chain

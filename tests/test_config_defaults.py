@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from flake8_ddp_unused import config_defaults as cd
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 from .conftest import expected_findings
 from .fixture_runtime import expected_culprits, load_fixture, runtime_culprits

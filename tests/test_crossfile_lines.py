@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from flake8_ddp_unused.analyzer import analyze_tree
+from flake8_ddp_unused.lint import analyze_tree
 
 BASE = '''import torch.nn as nn
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 from .conftest import expected_findings, fixture_files
 

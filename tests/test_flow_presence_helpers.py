@@ -3,7 +3,7 @@ research code) is judged like the `is not None` test it stands for: a presence c
 data test."""
 from __future__ import annotations
 
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 SOURCE = '''
 import torch.nn as nn

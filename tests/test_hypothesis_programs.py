@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_tree
+from flake8_ddp_unused.lint import analyze_tree
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 SETTINGS = dict(deadline=None, derandomize=not LONG, database=None,

@@ -10,7 +10,7 @@ from typing import List
 import pytest
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 from flake8_ddp_unused.skips import SKIP_CODE
 from flake8_ddp_unused.launch_rules import LAUNCH_RULES
 from flake8_ddp_unused.registry import rules_by_code

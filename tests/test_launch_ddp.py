@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict
 
 
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 from flake8_ddp_unused.fixes import fix_source
 
 WORKER = Path(__file__).resolve().parent / "launch" / "_ddp_worker.py"

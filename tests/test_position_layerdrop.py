@@ -13,7 +13,7 @@ from typing import List, Set
 import pytest
 import torch
 
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 TEMPLATE = """\
 import random

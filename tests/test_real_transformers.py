@@ -16,7 +16,7 @@ import torch
 import transformers
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 TEMPLATE = """\
 import torch

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Iterator, List, Set
 import pytest
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 
 from .conftest import expected_findings
 

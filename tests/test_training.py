@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
+from flake8_ddp_unused.lint import analyze_source
 from flake8_ddp_unused.skips import SKIP_CODE
-from flake8_ddp_unused.training import callsites
+from flake8_ddp_unused import callsites
 
 from .conftest import expected_findings
 

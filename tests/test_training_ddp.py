@@ -12,8 +12,8 @@ from typing import Dict, Set
 import pytest
 
 from flake8_ddp_unused import project
-from flake8_ddp_unused.analyzer import analyze_source
-from flake8_ddp_unused.training import callsites
+from flake8_ddp_unused.lint import analyze_source
+from flake8_ddp_unused import callsites
 
 HERE = Path(__file__).resolve().parent / "training"
 REDUCTION = "Expected to have finished reduction in the prior iteration"

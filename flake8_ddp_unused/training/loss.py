@@ -18,13 +18,11 @@ import ast
 import builtins
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from ..flow import _DETACHING_METHODS, _NO_GRAD_CONTEXTS
 from ..index import ClassInfo, FileIndex, FunctionNode
-
-if TYPE_CHECKING:
-    from ..launch import Resolver, Scope
+from ..instances import Resolver, Scope, scopes_of
 
 WHOLE = "*"
 _SPREAD = "**"  # key of the keyword values passed as **mapping
@@ -181,7 +179,6 @@ def backward_helpers(index: FileIndex) -> FrozenSet[str]:
     file's scopes (built once per file); only the functions that call ``.backward()`` themselves are walked."""
     found = _HELPERS.get(index)
     if found is None:
-        from ..launch import scopes_of
 
         names = set()
         for scope in scopes_of(index):
@@ -564,8 +561,6 @@ class LossRun:
                       ) -> Optional[V]:
         if self.depth >= _MAX_DEPTH or id(func) in self.stack or self.budget <= 0:
             return None
-        from ..launch import scopes_of
-
         scope = next((s for s in scopes_of(index) if s.node is func), None)
         if scope is None:
             return None

@@ -15,10 +15,11 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ..flow import ALWAYS, NEVER, FlowResult, Guard, Val, code_of
+from ..flow import code_of
+from ..values import ALWAYS, NEVER, FlowResult, Guard, Val
 from ..index import ClassInfo, FunctionNode
 from ..summaries import InstanceFlow
-from . import callsites
+from .. import callsites
 from .outputs import call_shape
 
 

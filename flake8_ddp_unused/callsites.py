@@ -13,8 +13,8 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .. import project
-from ..index import FileIndex, FunctionNode
+from . import project
+from .index import FileIndex, FunctionNode
 
 _MAX_FILES = 400  # files of one project looked at for call sites
 _MAX_BYTES = 1_000_000
