@@ -1045,7 +1045,8 @@ class FlowAnalyzer:
                     if isinstance(value, ast.Constant) and isinstance(value.value, str):
                         return Val(origin=frozenset({"const"}), text=value.value)
                     return None
-        if len(node.args) < 3 or not self.mro_complete or self._assigned_in_class(attr) or any(
+        self._assigned_in_class(attr)  # the names assigned anywhere in the classes (a nested class-level one too)
+        if len(node.args) < 3 or not self.mro_complete or attr in (self._assigned or ()) or any(
                 attr in info.methods or attr in info.properties for info in self.mro):
             return None
         default = node.args[2].value
@@ -1054,9 +1055,12 @@ class FlowAnalyzer:
         return None
 
     def _written_on_self(self, attr: str) -> bool:
-        """``self.<attr> = ...`` or a ``setattr`` in the text of the readable classes (asked only for getattr of a
-        non-module attribute with a literal name; read once per class and attribute)."""
-        pattern = re.compile(rf"self\.{re.escape(attr)}\s*(?:[-+*/|&]?=[^=]|:)|\bsetattr\(")
+        """``self.<attr> = ...`` or ``setattr(self, "<attr>", ...)`` in the text of the readable classes (asked only
+        for getattr of a non-module attribute with a literal name; read once per class and attribute). A
+        ``setattr(self, name, ...)`` with a computed name is not counted: HF's ``set_input_embeddings`` writes the
+        layer the constant names, not the constant."""
+        name = re.escape(attr)
+        pattern = re.compile(rf"self\.{name}\s*(?:[-+*/|&]?=[^=]|:)|\bsetattr\(\s*self\s*,\s*['\"]{name}['\"]")
         return any(info.fact(("flow.written_on_self", attr), lambda info=info: bool(pattern.search(
             "".join(info.module.lines[info.node.lineno - 1:info.node.end_lineno])))) for info in self.mro)
 
