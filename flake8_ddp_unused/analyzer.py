@@ -13,6 +13,7 @@ from .callers import omitted_argument_findings
 from .eval_only import built_only_for_eval
 from .flow import _SELF_ESCAPES
 from .index import MAX_MRO, ClassInfo, FileIndex
+from .inference_only import never_trained, offers_training
 from .init_facts import TRAINABLE_KINDS, InitCollector, TrainableAttr, file_facts
 from .other_entries import rescuer
 from .project_calls import called_method_names, trains_with_hf_trainer
@@ -281,8 +282,10 @@ class FileAnalysis:
             self._reports[info.name] = ClassReport(info, facts, own, self)
             if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
                 continue
-            if here and built_only_for_eval(info.name, self.index.filename):
+            if here and not offers_training(info) and built_only_for_eval(info.name, self.index.filename):
                 continue  # every construction site in the project puts it in eval mode: never trained
+            if here and never_trained(info, self.settings):
+                continue  # every use in the project runs it without gradients (inference_only.py)
             for finding in here:
                 findings.setdefault((finding.line, finding.code, finding.attr), finding)
         self.skipped = one_per_chain(self.skipped, self._local_bases)

@@ -1,12 +1,14 @@
 """Classes that the project builds only for evaluation: every construction site puts the instance in eval mode.
 
-A model class that a package builds only as ``LDMBertModel(config).eval()`` (or ``m = C(...)`` followed by
+A model class that a package builds only as ``TextEncoder(config).eval()`` (or ``m = C(...)`` followed by
 ``m.eval()`` / ``m.requires_grad_(False)`` in the same function) is run by that package without training:
 what its ``forward`` leaves unused gets no gradient only in training nobody in the project does. This is
 ``__init__``'s own ``self.vocoder.eval()`` (not judged already) seen from the construction sites in other
 files. The decision needs *every* site: one site that builds the class without putting it in eval mode (a
 training script's ``model = C(...)``) keeps it judged, and so does a class the project never builds by
-name (a framework builds it from a configuration or a checkpoint).
+name (a framework builds it from a configuration or a checkpoint). A class that offers gradient checkpointing
+(diffusers' ``LDMBertModel``, built only frozen in a conversion) is offered for training and stays judged too
+(``inference_only.offers_training``, checked by the caller).
 
 The sites are found by a text scan of the package the class's file belongs to (the same scope as the
 method-name scan of ``project_calls``), once per package and process, bounded in files and bytes; only the

@@ -55,9 +55,9 @@ def test_recipe_outside_the_package_trains_the_optional_decoder() -> None:
 
 
 def test_inference_only_encoder_is_never_trained_by_the_package() -> None:
-    """diffusers LDMBertModel: the package builds FrozenTextEncoder only in eval mode (convert.py) and runs
-    it under no_grad, so nothing in it ever trains it: its unused to_logits is not reported. Were it trained,
-    to_logits would get no gradient (the forward never runs it)."""
+    """Like diffusers' LDMBertModel (without gradient checkpointing): the package builds FrozenTextEncoder only
+    in eval mode (convert.py) and runs it under no_grad, so nothing in it ever trains it: its unused to_logits
+    is not reported. Were it trained, to_logits would get no gradient (the forward never runs it)."""
     sys.path.insert(0, str(PROJECT))
     try:
         from rcpkg.convert import Pipeline

@@ -3,8 +3,9 @@ import torch.nn as nn
 
 
 class FrozenTextEncoder(nn.Module):
-    """diffusers LDMBertModel: the package builds it only as `FrozenTextEncoder().eval()` (convert.py) and
-    runs it without gradients; to_logits, unused by forward, is trained by nobody in the package."""
+    """Like diffusers' LDMBertModel without its gradient checkpointing: the package builds it only as
+    `FrozenTextEncoder().eval()` (convert.py) and runs it without gradients; to_logits, unused by forward, is
+    trained by nobody in the package."""
 
     def __init__(self, dim=8, vocab=11):
         super().__init__()
