@@ -68,7 +68,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
         for layer in self.layers:
             x = layer(x)
         return self.encoder(x)""",
-        known_limits="Silent when usage cannot be decided statically: `getattr(self, name)`, "
+        known_limits="Silent when usage cannot be decided statically: `getattr(self, name)` with a name the "
+        "code does not fix (a literal, or a class constant such as HF's `_input_embed_layer`, is read), "
         "`self.children()`/`modules()`/`parameters()`/`_modules` in the training path, `self` handed to "
         "unknown code, a base class the linter cannot read, or an attribute of the same name read "
         "from outside the class in the same file (`model.pooler(...)`). Attributes built by unknown "
