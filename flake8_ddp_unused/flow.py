@@ -10,6 +10,7 @@ These are facts; ``rules.py`` judges them.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
@@ -891,7 +892,10 @@ class FlowAnalyzer:
             if node.value in ("True", "False", "None"):
                 return Val(origin=frozenset({"const"}), truth=node.value == "True")
             return Val(origin=frozenset({"global"}))
-        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString)):
+        if isinstance(node, cst.SimpleString):
+            text = node.evaluated_value
+            return Val(origin=frozenset({"const"}), text=text if isinstance(text, str) else None)
+        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.ConcatenatedString)):
             return Val(origin=frozenset({"const"}))
         if isinstance(node, cst.FormattedString):
             return flatten(join(*[self._eval(p.expression, env, frame, test) for p in node.parts
@@ -985,8 +989,8 @@ class FlowAnalyzer:
             return self.eval_comprehension(node, env, frame, test)
         if isinstance(node, cst.Lambda):
             return Val(func=node)
-        if isinstance(node, cst.NamedExpr):
-            value = self._eval(node.value, env, frame, test)
+        if isinstance(node, cst.NamedExpr):  # `if (h := self.head(x)) is not None`: the bound value is used
+            value = self._eval(node.value, env, frame, False)
             self.assign(node.target, value, env, frame)
             return value
         if isinstance(node, (cst.Await, cst.Yield)):
@@ -1012,6 +1016,53 @@ class FlowAnalyzer:
         right = (parts[1].origin, config_defaults.cst_literal(node.comparisons[0].comparator))
         held = self._config_scope().compare(op, left, right) if op else None
         return None if held is None else Val(origin=held)
+
+    def _attribute_name(self, node: cst.Call, env: Dict[str, Val], frame: Frame) -> Optional[str]:
+        """The attribute ``getattr(self, name, ...)`` reads, when written as a literal or held by a name bound
+        to a known string (``name = getattr(self, "_input_embed_layer", "embed_tokens")``)."""
+        if len(node.args) < 2:
+            return None
+        arg = node.args[1].value
+        if isinstance(arg, cst.SimpleString):
+            text = arg.evaluated_value
+            return text if isinstance(text, str) else None
+        if isinstance(arg, cst.Name) and arg.value in env:
+            return env[arg.value].text
+        return None
+
+    def _class_constant(self, node: cst.Call, attr: str) -> Optional[Val]:
+        """``getattr(self, "attr", "default")`` of a non-module attribute: a string constant, as a class body of
+        the hierarchy writes it (``_input_embed_layer = "patch_embed"``), else the literal default when no readable
+        class defines or assigns it anywhere. None when unknown."""
+        if self._written_on_self(attr):
+            return None  # `self.attr = ...` somewhere: the instance's value may differ
+        for info in self.mro:
+            for stmt in info.node.body:
+                if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and any(
+                        isinstance(t, ast.Name) and t.id == attr
+                        for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
+                    value = stmt.value
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        return Val(origin=frozenset({"const"}), text=value.value)
+                    return None
+        self._assigned_in_class(attr)  # the names assigned anywhere in the classes (a nested class-level one too)
+        if len(node.args) < 3 or not self.mro_complete or attr in (self._assigned or ()) or any(
+                attr in info.methods or attr in info.properties for info in self.mro):
+            return None
+        default = node.args[2].value
+        if isinstance(default, cst.SimpleString) and isinstance(default.evaluated_value, str):
+            return Val(origin=frozenset({"const"}), text=default.evaluated_value)
+        return None
+
+    def _written_on_self(self, attr: str) -> bool:
+        """``self.<attr> = ...`` or ``setattr(self, "<attr>", ...)`` in the text of the readable classes (asked only
+        for getattr of a non-module attribute with a literal name; read once per class and attribute). A
+        ``setattr(self, name, ...)`` with a computed name is not counted: HF's ``set_input_embeddings`` writes the
+        layer the constant names, not the constant."""
+        name = re.escape(attr)
+        pattern = re.compile(rf"self\.{name}\s*(?:[-+*/|&]?=[^=]|:)|\bsetattr\(\s*self\s*,\s*['\"]{name}['\"]")
+        return any(info.fact(("flow.written_on_self", attr), lambda info=info: bool(pattern.search(
+            "".join(info.module.lines[info.node.lineno - 1:info.node.end_lineno])))) for info in self.mro)
 
     def _config_getattr(self, node: cst.Call, name: str) -> Optional[Val]:
         """`getattr(self.config, "x", default)`: the configuration's default, else the getattr default."""
@@ -1344,11 +1395,12 @@ class FlowAnalyzer:
 
         # getattr(self, "name") / getattr(self, name)
         if name == "getattr" and node.args and _is_self(node.args[0].value):
-            if len(node.args) >= 2 and isinstance(node.args[1].value, cst.SimpleString):
-                attr = str(node.args[1].value.evaluated_value)
+            attr = self._attribute_name(node, env, frame)
+            if attr is not None:
                 if attr in self.init.attrs:
                     return self.new_use(attr, WHOLE, frame, node, test_only=test)
-                return Val(origin=frozenset({"selfattr"}))
+                held = self._class_constant(node, attr)
+                return held if held is not None else Val(origin=frozenset({"selfattr"}))
             raise GiveUp("getattr(self, name)")
         held = self._config_getattr(node, name)
         if held is not None:

@@ -16,7 +16,8 @@ that ``eval_only`` and ``project_calls`` use; only the files naming the class ar
 - an annotation of an ``__init__`` parameter of a holder that is no ``nn.Module`` (a pipeline): the holder
   stores it (``self.t = p``, ``self.register_modules(t=p)``) and every method of the holder that reads
   ``self.t`` runs without gradients (decorated with ``torch.no_grad()``/``inference_mode()``, inside such a
-  ``with`` block, or a private method called only from such places), and no file naming the holder reads
+  ``with`` block, or a private method called only from such places) and uses it in place (calls it, reads
+  its attributes, tests it; never returns, stores or hands it on), and no file naming the holder reads
   ``.t`` from outside it.
 
 Anything else (``isinstance``, an alias ``cls = C``, a subclass, an annotation of another function, a
@@ -276,14 +277,27 @@ def _holder_runs_without_grad(holder: ClassInfo, init: ast.FunctionDef, param: s
             methods.setdefault(name, (cls, func))
     free = _gradient_free_methods(methods)
     for name, (cls, func) in methods.items():
-        if name == "__init__" or name in free:
+        if name == "__init__":
             continue
         fparents = _parents(func)
         for node in ast.walk(func):
             if isinstance(node, ast.Attribute) and node.attr in attrs and isinstance(node.value, ast.Name) \
-                    and node.value.id == "self" and not _under_no_grad(node, fparents, cls):
-                return False
+                    and node.value.id == "self":
+                if not _run_in_place(node, fparents) or not (name in free or _under_no_grad(node, fparents, cls)):
+                    return False
     return not _read_from_outside(holder, attrs, settings)
+
+
+def _run_in_place(node: ast.AST, parents: Dict[ast.AST, ast.AST]) -> bool:
+    """``self.t(...)``, ``self.t.decode(...)``, ``self.t.config``, ``self.t is None``: used where it is. Returned,
+    stored or handed on, the instance may be trained elsewhere."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return True
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        call = parents.get(parent)
+        return not (isinstance(call, ast.Call) and call.func is parent and parent.attr in _TRAINING_CALLS)
+    return isinstance(parent, ast.Compare) or _in_test(node, parents)
 
 
 def _annotated_holder(index: FileIndex, func: Optional[ast.AST], keyword: str, info: ClassInfo) -> bool:

@@ -25,6 +25,7 @@ from .torchnn import (
 
 # What a constructor expression builds. "none": nothing trainable; "maybe": unknown factory.
 TRAINABLE_KINDS = ("layer", "parameter", "container", "module_class", "model")
+_CLASS_CONSTRUCTORS = ("from_config", "_from_config", "from_pretrained")
 
 
 @dataclass
@@ -756,6 +757,8 @@ class InitCollector:
                 return Built("layer", callee_text, frozen=frozen)
             return Built("maybe", callee_text)
         target = self.cls.module.local_class(qual)
+        if target is None:
+            target = self._built_by_class_method(qual)  # `VisionTower._from_config(config.vision_config)`
         if target is not None:
             if target.module.module_kind(target):
                 if not self._class_has_parameters(target):
@@ -906,6 +909,18 @@ class InitCollector:
                     result = built
         # every return known to build nothing trainable (`return nn.CrossEntropyLoss()`): nothing
         return result if returns else Built("maybe", func.name)
+
+    def _built_by_class_method(self, qual: str) -> Optional[ClassInfo]:
+        """The project's module class whose alternative constructor is called (``Klass.from_config(cfg)``,
+        ``Klass._from_config(cfg)``, ``Klass.from_pretrained(path)``): by convention these classmethods build
+        an instance of the class itself (HF's ``PreTrainedModel`` defines them so)."""
+        head, _, method = qual.rpartition(".")
+        if method not in _CLASS_CONSTRUCTORS or not head:
+            return None
+        target = self.cls.module.local_class(head)
+        if target is None or not target.module.module_kind(target):
+            return None
+        return target
 
     def _class_has_parameters(self, target: ClassInfo) -> bool:
         """True unless the class is known to own no trainable state (a custom activation, say)."""

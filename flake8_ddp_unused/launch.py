@@ -23,7 +23,7 @@ from .rules import Finding
 from .skips import Skip
 from .training import modes as training_modes
 from .training import outputs
-from .training.loss import _LOSS_ENTRIES, LossRun, Source
+from .training.loss import _LOSS_ENTRIES, LossRun, Source, calls_backward_helper
 from .values import NEVER, FlowResult, Val
 
 DETECTRON2_DDP = {"detectron2.engine.create_ddp_model", "detectron2.engine.defaults.create_ddp_model"}
@@ -655,7 +655,8 @@ class LaunchChecker:
             func = scope.node
             if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            entry = scope.has_backward or (scope.owner is not None and func.name in _LOSS_ENTRIES)
+            entry = scope.has_backward or (scope.owner is not None and func.name in _LOSS_ENTRIES) or any(
+                calls_backward_helper(c, self.index) for c in scope.calls)  # `backward(total_loss, scaler)`
             launch = not entry and any(self.index.qualify(c.func) in launches for c in scope.calls)
             if not (entry or launch):
                 continue

@@ -68,7 +68,8 @@ MODEL_RULES: Tuple[Rule, ...] = (
         for layer in self.layers:
             x = layer(x)
         return self.encoder(x)""",
-        known_limits="Silent when usage cannot be decided statically: `getattr(self, name)`, "
+        known_limits="Silent when usage cannot be decided statically: `getattr(self, name)` with a name the "
+        "code does not fix (a literal, or a class constant such as HF's `_input_embed_layer`, is read), "
         "`self.children()`/`modules()`/`parameters()`/`_modules` in the training path, `self` handed to "
         "unknown code, a base class the linter cannot read, or an attribute of the same name read "
         "from outside the class in the same file (`model.pooler(...)`). Attributes built by unknown "
@@ -160,7 +161,7 @@ MODEL_RULES: Tuple[Rule, ...] = (
     Rule(
         code="DDP101",
         name="used-only-on-some-batches",
-        message="{attr} in {cls} gets no gradient in some batches: used only if {guard}; {fix}",
+        message="{attr} in {cls} gets no gradient in some batches: used only if {guard}{why}; {fix}",
         summary="A submodule used only under a condition that changes between iterations: data values, "
         "randomness (layer-drop), task or mode arguments, the process rank.",
         why="DDP needs the same parameters to get gradients in every iteration on every rank. Layer-drop, "

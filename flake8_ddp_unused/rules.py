@@ -1,6 +1,7 @@
 """Judgement: small pure functions from the facts of one class to findings."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -274,6 +275,10 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
         guard = verdict.guard
         fields["guard"] = (guard.text + (f" (default {guard.note})" if guard.note else "")) if guard else ""
         fields["kind"] = guard.detail if guard else ""
+        # why the test changes between iterations, where its text hides it: `if cond_on_distance:` alone reads
+        # like a constructor flag, `random() < p` or `task == "ner"` says it already
+        fields["why"] = f" ({_WHY[guard.detail]})" if guard and guard.detail in _WHY and _BARE.match(
+            guard.text) else ""
         fields["default"] = verdict.default
         fields["how"] = {"nograd": "without autograd",
                          "detached": "with its output detached"}.get(verdict.status, "")
@@ -283,6 +288,10 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
         return []
     message = rules[code].message.format(**fields)
     return [Finding(code, attr.line, attr.col, message, facts.name, label, attr.name, verdict.unused_elements)]
+
+
+_WHY = {"random": "random", "data values": "data", "task or mode argument": "task or mode", "rank": "rank"}
+_BARE = re.compile(r"(not )?[\w.]+(\(\))?\Z")  # a name, an attribute or a call without arguments
 
 
 def _element_text(element: object) -> str:

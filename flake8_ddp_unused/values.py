@@ -56,6 +56,7 @@ class Val:
     bound: Optional[Tuple[ClassInfo, str]] = None  # a bound self-method (owner, method name)
     truth: Optional[bool] = None  # known truthiness of a constant (a literal, a helper's default)
     tail: bool = False  # `items` is only a prefix: more items of unknown number follow (`(a, b) + rest`)
+    text: Optional[str] = None  # a known string constant (an attribute name handed to getattr(self, name))
 
     def taint_map(self) -> Taint:
         return dict(self.taint)

@@ -2,7 +2,8 @@
 and runs it under no_grad, or a model containing it is in that case. Checked through real flake8 and
 against torch gradients: what is silent is never trained by the package; what stays reported is trained
 (a model offering gradient checkpointing, a public method with gradients, a script reading the part from
-outside the pipeline, an encoder built frozen that still offers checkpointing)."""
+outside the pipeline, a no_grad method handing the instance out, an encoder built frozen that still offers
+checkpointing)."""
 from __future__ import annotations
 
 import subprocess
@@ -59,11 +60,13 @@ def test_silent_classes_never_get_gradients_in_the_package(ipkg: None) -> None:
 
 def test_reported_classes_are_trained_and_leave_the_parts_without_gradient(ipkg: None, tmp_path: Path) -> None:
     from ipkg.finetune import finetune
-    from ipkg.models import CheckpointedTextEncoder, Decoder, Upscaler, WorldModel
-    from ipkg.pipelines import UpscalerPipeline
+    from ipkg.models import CheckpointedTextEncoder, Decoder, Exported, Upscaler, WorldModel
+    from ipkg.pipelines import ExportPipeline, UpscalerPipeline
 
     assert _one_step(WorldModel()) == {"block.gate.weight", "block.gate.bias"}
     assert _one_step(CheckpointedTextEncoder()) == {"to_logits.weight", "to_logits.bias"}
+    # handed out by a no_grad method: whoever receives it can train it
+    assert _one_step(ExportPipeline(Exported()).export()) == {"head.weight", "head.bias"}
     upscaler = Upscaler()
     UpscalerPipeline(upscaler).upscale(torch.randn(2, 8)).sum().backward()
     assert upscaler.aux_head.weight.grad is None and upscaler.body.weight.grad is not None

@@ -337,3 +337,23 @@ def test_unresolved_launch_sites_are_listed_by_verbose_and_json(tmp_path, capsys
     report = json.loads(capsys.readouterr().out)
     assert [(s["line"], s["subject"]) for s in report["skipped"]] == [
         (4, "launch site torch.nn.parallel.DistributedDataParallel(...)")]
+
+
+def test_backward_helper_through_flake8() -> None:
+    """open_clip's loop hands its loss to ``backward(total_loss, scaler)``: through the real flake8, the loop is
+    training code (DDP203 on the model call) and the launch names the culprit (DDP201); the negative loop that
+    keeps every output through a helper stays silent."""
+    import subprocess
+    import sys
+
+    names = ["backward_helper.py", "negatives.py"]
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "DDP", *names], cwd=TRAINING,
+                          capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    got = {name: set() for name in names}
+    for line in proc.stdout.splitlines():
+        path, row, _, rest = line.split(":", 3)
+        got[Path(path).name].add((int(row), rest.split()[0]))
+    for name in names:
+        assert got[name] == expected_findings(TRAINING / name), (name, proc.stdout)
+    assert (40, "DDP203") in got["backward_helper.py"]

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent / "training"
 REDUCTION = "Expected to have finished reduction in the prior iteration"
 FIXTURES = ["torchvision_ref.py", "hf_compute_loss.py", "accelerate_in_main.py", "lightning_in_function.py",
             "detector_loss.py", "distillation.py", "optional_labels.py", "negatives.py", "detr_app/main.py",
-            "instance_flag_on.py", "clip_loss_kwargs.py", "mode_literals.py",
+            "instance_flag_on.py", "clip_loss_kwargs.py", "backward_helper.py", "mode_literals.py",
             "seed_recipe.py"]
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import weakref
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from ..flow import _DETACHING_METHODS, _NO_GRAD_CONTEXTS
 from ..index import ClassInfo, FileIndex, FunctionNode
@@ -157,6 +158,45 @@ def _mutates_parameters(func: FunctionNode) -> bool:
     return bool(cached)
 
 
+def _backpropagates_parameter(func: FunctionNode) -> bool:
+    """Whether a function backpropagates one of its parameters (``scaler.scale(loss).backward()``,
+    ``accelerator.backward(loss)``, ``loss.backward()`` with ``loss`` a parameter)."""
+    params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs} - {"self"}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _BACKWARD_HOLDERS:
+            target = node.args[0] if node.args else node.func.value
+            if any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(target)):
+                return True
+    return False
+
+
+_HELPERS: "weakref.WeakKeyDictionary[FileIndex, FrozenSet[str]]" = weakref.WeakKeyDictionary()
+
+
+def backward_helpers(index: FileIndex) -> FrozenSet[str]:
+    """Module-level functions of the file that backpropagate what they are given (open_clip's
+    ``backward(total_loss, scaler)``): a scope that calls one with a value is training code too. Read from the
+    file's scopes (built once per file); only the functions that call ``.backward()`` themselves are walked."""
+    found = _HELPERS.get(index)
+    if found is None:
+
+        names = set()
+        for scope in scopes_of(index):
+            func = scope.node
+            if (scope.has_backward and scope.owner is None and scope.parent is not None
+                    and scope.parent.parent is None and isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and _backpropagates_parameter(func)):
+                names.add(func.name)
+        found = _HELPERS[index] = frozenset(names)
+    return found
+
+
+def calls_backward_helper(node: ast.AST, index: FileIndex) -> bool:
+    """A call of one of the file's backward helpers with an argument (``backward(total_loss, scaler)``)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and bool(node.args or node.keywords)
+            and node.func.id in backward_helpers(index))
+
+
 def _module_holders(func: FunctionNode) -> Set[str]:
     """Names a function calls (``model(x)``, ``model.module(x)``) or hands to a plain function call
     (``compute_loss(model, batch)``): only those parameters are resolved through the project's call sites."""
@@ -256,7 +296,8 @@ class LossRun:
             self._branches(stmt.body, stmt.orelse, text, frame)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             iterable = self._eval(stmt.iter, frame)
-            training_loop = any(isinstance(n, ast.Call) and self._is_backward(n) for n in ast.walk(stmt))
+            training_loop = any(isinstance(n, ast.Call) and (self._is_backward(n) or calls_backward_helper(
+                n, frame.resolver.index)) for n in ast.walk(stmt))
             self._bind_loop(stmt.target, stmt.iter, iterable, training_loop, frame)
             self._block(stmt.body, frame)
             self._block(stmt.orelse, frame)

@@ -41,6 +41,16 @@ def train_tagger(model, loader):
         model(batch["x"], labels=batch["labels"]).sum().backward()
 
 
+def _backward(loss, scaler=None):
+    (scaler.scale(loss) if scaler is not None else loss).backward()
+
+
+def train_all_outputs_with_helper(model, loader):
+    for x, y in loader:
+        logits, aux = model(x)
+        _backward(F.cross_entropy(logits, y) + 0.4 * F.cross_entropy(aux, y))
+
+
 def train_dropping(model, loader):
     for x, y in loader:
         out = model(x)  # expect: DDP203
@@ -49,6 +59,7 @@ def train_dropping(model, loader):
 
 def main(loader):
     train_all_outputs(torch.nn.parallel.DistributedDataParallel(TwoHeads()), loader)
+    train_all_outputs_with_helper(torch.nn.parallel.DistributedDataParallel(TwoHeads()), loader)
     tolerant = torch.nn.parallel.DistributedDataParallel(TwoHeads(), find_unused_parameters=True)
     train_dropping(tolerant, loader)
 

@@ -99,3 +99,16 @@ class Vocoder(nn.Module):
 
     def forward(self, x):
         return self.body(x)
+
+
+class Exported(nn.Module):
+    """Positive: ExportPipeline.export() runs under no_grad but hands the instance out, so its caller may
+    train it."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.body = nn.Linear(dim, dim)
+        self.head = nn.Linear(dim, dim)  # expect: DDP001
+
+    def forward(self, x):
+        return self.body(x)

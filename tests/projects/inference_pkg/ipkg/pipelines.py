@@ -3,7 +3,7 @@ from typing import Optional
 
 import torch
 
-from .models import Decoder, Refiner, Upscaler, Vocoder, WorldModel
+from .models import Decoder, Exported, Refiner, Upscaler, Vocoder, WorldModel
 
 
 class Pipeline:
@@ -67,3 +67,12 @@ class VocoderPipeline(Pipeline):
     def __call__(self, x):
         with torch.no_grad():
             return self.vocoder(x)
+
+
+class ExportPipeline(Pipeline):
+    def __init__(self, exported: Exported):
+        self.exported = exported
+
+    @torch.no_grad()
+    def export(self):
+        return self.exported
