@@ -12,7 +12,8 @@ name (a framework builds it from a configuration or a checkpoint). A class that 
 
 The sites are found by a text scan of the package the class's file belongs to (the same scope as the
 method-name scan of ``project_calls``), once per package and process, bounded in files and bytes; only the
-files that write ``Name(`` for the class asked about are parsed, at most ``_MAX_SITE_FILES`` of them.
+files that write ``Name(`` for the class asked about are read, at most ``_MAX_SITE_FILES`` of them (through the
+project's file cache: parsed once per process, shared with the resolution of imports).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .project import register_cache
+from .project import load_index, register_cache
 from .project_calls import package_scope, package_texts
 
 _CALLED_NAME = re.compile(rb"\b([A-Z]\w*)\s*\(")  # `ClassName(`: class names are capitalised by convention
@@ -69,11 +70,12 @@ def _all_sites_eval(class_name: str, paths: List[str]) -> bool:
         try:
             if os.path.getsize(path) > _MAX_FILE_BYTES:
                 return False
-            with open(path, "rb") as fh:
-                tree = ast.parse(fh.read())
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        except OSError:
             return False
-        verdict = _sites_in(tree, class_name)
+        index = load_index(path)  # the project's cached tree: a file is parsed once per process
+        if index is None:
+            return False  # unreadable or no valid Python
+        verdict = _sites_in(index.tree, class_name)
         if verdict is None:
             return False
         sites += verdict

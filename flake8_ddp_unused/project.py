@@ -34,8 +34,11 @@ _NEVER_INSTALLED = frozenset({"torch", "numpy", "np", "scipy", "typing", "abc", 
 _MAX_FILE_BYTES = 2_000_000
 _MAX_REEXPORT_DEPTH = 4
 
-# path -> (mtime_ns, size, index or None). One entry per file per process.
+# path -> (mtime_ns, size, index or None). One entry per file per process, least recently used first.
 _FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
+_LOADED_WITH: Dict[str, Optional["Settings"]] = {}  # path -> the settings its index resolves other files with
+_USED_BY: Dict[str, int] = {}  # path -> how many linted files used it (the cap keeps the most used)
+_USED_NOW: Set[str] = set()  # paths the file being linted used
 # (directory, dotted module) -> file path or None
 _LOCATIONS: Dict[Tuple[str, str], Optional[str]] = {}
 # dotted module -> file path or None, found on sys.path (installed third-party packages)
@@ -67,8 +70,11 @@ def start_file() -> None:
     """Called before each linted file: the libcst trees of other files (the heaviest part, ~25 KB a line) and
     the analyses built on them are dropped, so that memory does not grow over a run and each file's parse
     budget is its own (the same findings whatever was linted before, under any --jobs); past a budget of
-    cached lines, every cached file goes."""
+    cached lines, the least recently used files go (``_keep_recent``)."""
     _clear("file")
+    for path in _USED_NOW:
+        _USED_BY[path] = _USED_BY.get(path, 0) + 1
+    _USED_NOW.clear()
     cached = 0
     for _, _, index in _FILES.values():
         if index is not None:
@@ -76,8 +82,34 @@ def start_file() -> None:
             index.parsed_lines = 0
             cached += len(index.lines)
     if cached > _MAX_CACHED_LINES:
-        release(*(index for _, _, index in _FILES.values()))
-        _drop_trees()
+        _keep_recent(cached)
+
+
+def _keep_recent(cached: int) -> None:
+    """Past the cap of cached lines, the least recently used files go until the rest fits. The files most
+    linted files need (a package's base model and configuration files) stay, so that each is parsed once
+    per process instead of again after every drop (all files went, before: transformers' models/ parsed
+    its shared files again for most linted files). The files kept keep their trees, not their answers: a
+    fresh index drops what was derived from other files (resolved classes, MROs, summaries, analyses),
+    which may point into the files that went."""
+    _clear("trees")
+    recency = {path: position for position, path in enumerate(_FILES)}
+    for path in sorted(_FILES, key=lambda p: (_USED_BY.get(p, 0), recency[p])):
+        if cached <= _MAX_CACHED_LINES:
+            break
+        _, _, index = _FILES.pop(path)
+        _LOADED_WITH.pop(path, None)
+        if index is not None:
+            cached -= len(index.lines)
+            release(index)
+    _LOCATIONS.clear()
+    _INSTALLED.clear()
+    for path, (mtime, size, index) in list(_FILES.items()):
+        if index is not None:
+            fresh = FileIndex(index.tree, index.lines, index.filename, index.module_name, index.extra_module_bases)
+            release(index)
+            _FILES[path] = (mtime, size, fresh)
+            attach(fresh, _LOADED_WITH.get(path))
 
 
 def release(*objects: object) -> None:
@@ -95,6 +127,9 @@ def _drop_trees() -> None:
     small) stay: rebuilding one reads the whole package again (about 1 s for diffusers)."""
     _clear("trees")  # summaries and analyses hold classes of the files cached here
     _FILES.clear()
+    _LOADED_WITH.clear()
+    _USED_BY.clear()
+    _USED_NOW.clear()
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()
@@ -177,8 +212,10 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
         stat = os.stat(path)
     except OSError:
         return None
-    cached = _FILES.get(path)
+    _USED_NOW.add(path)
+    cached = _FILES.pop(path, None)
     if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+        _FILES[path] = cached  # now the most recently used (the cap of cached lines drops the least recent)
         return cached[2]
     index: Optional[FileIndex] = None
     if stat.st_size <= _MAX_FILE_BYTES:
@@ -192,6 +229,7 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             index = None
     _FILES[path] = (stat.st_mtime_ns, stat.st_size, index)
+    _LOADED_WITH[path] = settings
     if index is not None:
         attach(index, settings)
     return index

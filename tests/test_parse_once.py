@@ -80,3 +80,52 @@ def test_each_file_parsed_at_most_once(monkeypatch: pytest.MonkeyPatch, capsys: 
     by_linter = {name: count for name, count in parses.items() if name.endswith(".py")}
     assert str(tmp_path / "shared_app" / "models.py") in by_linter, by_linter
     assert all(count == 1 for count in by_linter.values()), by_linter
+
+
+def _big_model(name: str, layers: int) -> str:
+    body = "".join(f"        self.l{i} = nn.Linear(4, 4)\n" for i in range(layers))
+    calls = "".join(f"        x = self.l{i}(x)\n" for i in range(layers))
+    return (f"import torch\nfrom torch import nn\n\n\nclass {name}(nn.Module):\n    def __init__(self):\n"
+            f"        super().__init__()\n{body}        self.spare = nn.Linear(4, 4)\n\n"
+            f"    def forward(self, x):\n{calls}        return x\n")
+
+
+def test_a_file_every_script_uses_is_parsed_once_past_the_cache_cap(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Past the cap of cached lines, the files fewest linted files used go first: the model file that every
+    script imports stays cached (parsed once), while each script's own large model file is dropped after
+    use. Dropping every cached file at the cap (as before) parsed the shared file again for later scripts."""
+    project.clear_cache()
+    app = tmp_path / "capped_app"
+    app.mkdir()
+    (app / "models.py").write_text(SHARED_MODEL, encoding="utf-8")
+    for suffix in "abc":
+        (app / f"big_{suffix}.py").write_text(_big_model(f"Big{suffix.upper()}", 60), encoding="utf-8")
+        (app / f"train_{suffix}.py").write_text(
+            SCRIPT.replace("from models import Net\n",
+                           f"from models import Net\nfrom big_{suffix} import Big{suffix.upper()}\n")
+            + f"    other = DDP(Big{suffix.upper()}())\n", encoding="utf-8")
+    shared_lines = len(SHARED_MODEL.splitlines())
+    big_lines = len(_big_model("BigA", 60).splitlines())
+    # room for the shared file and one script's big file, not for two big files
+    monkeypatch.setattr(project, "_MAX_CACHED_LINES", shared_lines + big_lines + big_lines // 2)
+    parses: Counter[str] = collections.Counter()
+    real_parse = ast.parse
+
+    def counting_parse(source, filename="<unknown>", *args, **kwargs):  # type: ignore[no-untyped-def]
+        parses[str(filename)] += 1
+        return real_parse(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting_parse)
+    # the scripts only: each model file is then read by the resolution alone (a linted model file with a
+    # finding is also read for its construction sites, eval_only.py, which is not what this test is about)
+    cli.main(["--isolated", "--select=DDP", "--jobs=1", *sorted(str(p) for p in app.glob("train_*.py"))])
+    out = capsys.readouterr().out
+    for suffix in "abc":  # every script resolved both models (the big one's spare layer is named)
+        assert f"train_{suffix}.py:13:13: DDP201 DDP(Net()): self.aux in Net" in out, out
+        big = f"Big{suffix.upper()}"
+        assert f"train_{suffix}.py:15:13: DDP201 DDP({big}()): self.spare in {big}" in out, out
+    by_linter = {Path(name).name: count for name, count in parses.items() if name.endswith(".py")}
+    assert by_linter.get("big_c.py") == 1, by_linter  # the cap was reached (big_a or big_b went) ...
+    assert by_linter["models.py"] == 1, by_linter  # ... and the file every script uses stayed
+    assert all(count == 1 for count in by_linter.values()), by_linter
