@@ -7,7 +7,7 @@ what its ``forward`` leaves unused gets no gradient only in training nobody in t
 files. The decision needs *every* site: one site that builds the class without putting it in eval mode (a
 training script's ``model = C(...)``) keeps it judged, and so does a class the project never builds by
 name (a framework builds it from a configuration or a checkpoint). A class that offers gradient checkpointing
-(diffusers' ``LDMBertModel``, built only frozen in a conversion) is offered for training and stays judged too
+(under the name its framework reads) is offered for training and stays judged too
 (``inference_only.offers_training``, checked by the caller).
 
 The sites are found by a text scan of the package the class's file belongs to (the same scope as the

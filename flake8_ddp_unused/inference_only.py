@@ -61,13 +61,21 @@ register_cache(clear_cache, "all")  # a name index per package (small, costly to
 
 
 def offers_training(info: ClassInfo) -> bool:
-    """The class or a readable base declares gradient-checkpointing support: it is offered for training."""
-    for cls in info.module.mro(info)[0]:
+    """The class or a readable base declares gradient-checkpointing support under the name its framework's
+    switch reads: transformers' ``gradient_checkpointing_enable()`` checks ``supports_gradient_checkpointing``,
+    diffusers' ``enable_gradient_checkpointing()`` checks ``_supports_gradient_checkpointing``. A declaration
+    under the other name (diffusers' copy of BART in ``LDMBertPreTrainedModel``) enables nothing: transformers
+    raises "does not support gradient checkpointing"."""
+    classes = info.module.mro(info)[0]
+    hf = any(base.startswith("transformers.") for cls in classes for base in cls.base_names) or any(
+        cls.name == "PreTrainedModel" and "transformers" in cls.module.filename for cls in classes)
+    wanted = "supports_gradient_checkpointing" if hf else "_supports_gradient_checkpointing"
+    for cls in classes:
         for stmt in cls.node.body:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] \
                 if isinstance(stmt, ast.AnnAssign) else []
             value = getattr(stmt, "value", None)
-            if any(isinstance(t, ast.Name) and t.id == "_supports_gradient_checkpointing" for t in targets) \
+            if any(isinstance(t, ast.Name) and t.id == wanted for t in targets) \
                     and isinstance(value, ast.Constant) and value.value is True:
                 return True
     return False

@@ -75,3 +75,31 @@ def test_reported_classes_are_trained_and_leave_the_parts_without_gradient(ipkg:
     decoder = finetune(path, [torch.randn(2, 8)]).decoder
     assert decoder.extra.weight.grad is None and decoder.extra.bias.grad is None
     assert decoder.body.weight.grad is not None
+
+
+def test_gradient_checkpointing_is_read_under_the_frameworks_name() -> None:
+    """transformers' switch reads `supports_gradient_checkpointing`; diffusers' reads the underscored name.
+    diffusers' LDMBert declares the underscored name on a transformers PreTrainedModel: transformers
+    refuses to enable checkpointing, so nothing is offered for training."""
+    import ast
+
+    from flake8_ddp_unused.index import FileIndex, source_lines
+    from flake8_ddp_unused.inference_only import offers_training
+
+    def offers(source: str) -> bool:
+        index = FileIndex(ast.parse(source), source_lines(source), "<string>", "")
+        return offers_training(index.classes["M"])
+
+    hf = "from transformers import PreTrainedModel\n\nclass M(PreTrainedModel):\n    {} = True\n"
+    assert offers(hf.format("supports_gradient_checkpointing"))
+    assert not offers(hf.format("_supports_gradient_checkpointing"))
+    other = "import torch.nn as nn\n\nclass M(nn.Module):\n    {} = True\n"
+    assert offers(other.format("_supports_gradient_checkpointing"))
+    transformers = pytest.importorskip("transformers")
+
+    class Copied(transformers.PreTrainedModel):
+        config_class = transformers.PretrainedConfig
+        _supports_gradient_checkpointing = True
+
+    with pytest.raises(ValueError, match="does not support gradient checkpointing"):
+        Copied(transformers.PretrainedConfig()).gradient_checkpointing_enable()
