@@ -159,6 +159,20 @@ def _parents(tree: ast.AST) -> Dict[ast.AST, ast.AST]:
     return parents
 
 
+def _loads_of(index: FileIndex) -> Tuple[Dict[ast.AST, ast.AST], Dict[str, List[ast.AST]]]:
+    """The file's parent map and its loaded names (``C``, ``x.C``) by name, in walk order, built once per file:
+    asked per class, a walk of the whole file each time was quadratic in the classes of a file."""
+    cached = index.__dict__.get("_inference_only_loads")
+    if cached is None:
+        loads: Dict[str, List[ast.AST]] = {}
+        for node in ast.walk(index.tree):
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+            if name is not None and isinstance(getattr(node, "ctx", None), ast.Load):
+                loads.setdefault(name, []).append(node)
+        cached = index.__dict__["_inference_only_loads"] = (_parents(index.tree), loads)
+    return cached
+
+
 def _is_us(index: FileIndex, node: ast.AST, info: ClassInfo) -> Optional[bool]:
     """Whether a reference resolves to the class asked about (None: it cannot be resolved)."""
     dotted = dotted_name(node)
@@ -173,14 +187,9 @@ def _is_us(index: FileIndex, node: ast.AST, info: ClassInfo) -> Optional[bool]:
 def _uses_in(index: FileIndex, info: ClassInfo, settings: object, depth: int,
              seen: FrozenSet[Tuple[str, str]]) -> Optional[int]:
     """How many gradient-free uses of the class the file holds, or None when one use may train it."""
-    tree = index.tree
-    parents = _parents(tree)
+    parents, loads = _loads_of(index)
     uses = 0
-    for node in ast.walk(tree):
-        named = isinstance(node, ast.Name) and node.id == info.name or \
-            isinstance(node, ast.Attribute) and node.attr == info.name
-        if not named or not isinstance(getattr(node, "ctx", None), ast.Load):
-            continue
+    for node in loads.get(info.name, []):
         ours = _is_us(index, node, info)
         if ours is False:
             continue  # another class of the same name
