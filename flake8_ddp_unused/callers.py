@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .values import OPTIONAL, Guard
-from .index import ClassInfo, FunctionNode, dotted_name
+from .index import ClassInfo, FunctionNode, dotted_name, walk
 from .registry import rules_by_code
 from .rules import FIX_TEXT, ClassFacts, Finding, Verdict
 
@@ -91,10 +91,10 @@ def _child_class(info: ClassInfo, name: str, kind: str, ctor: str) -> Optional[s
     if kind != "container" or init is None:
         return None
     built: Set[str] = set()
-    for stmt in ast.walk(init):
+    for stmt in walk(init):
         if not isinstance(stmt, (ast.Assign, ast.Expr)) or not _writes(stmt, name):
             continue
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, ast.Call):
                 target = module.local_class(module.qualify_dotted(dotted_name(node.func) or ""))
                 if target is not None:
@@ -139,9 +139,9 @@ def _optional_parameters(func: FunctionNode) -> Set[str]:
 def _assigned_before_test(func: FunctionNode, name: str) -> bool:
     """The parameter is rebound before the first `if` that tests it (rebinding under that test is fine:
     `if residual is not None: residual = interpolate(residual)`)."""
-    tests = [n.lineno for n in ast.walk(func) if isinstance(n, ast.If)
-             and any(isinstance(m, ast.Name) and m.id == name for m in ast.walk(n.test))]
-    stores = [n.lineno for n in ast.walk(func)
+    tests = [n.lineno for n in walk(func) if isinstance(n, ast.If)
+             and any(isinstance(m, ast.Name) and m.id == name for m in walk(n.test))]
+    stores = [n.lineno for n in walk(func)
               if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
     return any(line < min(tests) for line in stores) if tests else bool(stores)
 
@@ -191,8 +191,8 @@ def _calls_of(mro: List[ClassInfo], name: str, params: List[str]) -> List[Call]:
         for method, func in owner.methods.items():
             if method == "__init__":
                 continue
-            parents = {id(child): node for node in ast.walk(func) for child in ast.iter_child_nodes(node)}
-            for node in ast.walk(func):
+            parents = {id(child): node for node in walk(func) for child in ast.iter_child_nodes(node)}
+            for node in walk(func):
                 if _is_self_attr(node, name):
                     calls += _calls_at(node, parents, params)
                 if len(calls) > _MAX_CALLS:
@@ -250,7 +250,7 @@ def _loop_calls(source: ast.AST, span: Span, parents: Dict[int, ast.AST], params
     text = ast.unparse(source)
     calls = []
     for stmt in loop.body:
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, ast.Name) and node.id == target.id:
                 user = parents.get(id(node))
                 if not (isinstance(user, ast.Call) and user.func is node) or not isinstance(node.ctx, ast.Load):

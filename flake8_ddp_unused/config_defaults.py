@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from . import project
-from .index import ClassInfo, FileIndex, FunctionNode
+from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import Flag
 from .values import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard
 
@@ -121,7 +121,7 @@ def _self_target(node: ast.AST) -> Optional[str]:
 def _assignments(func: FunctionNode) -> Iterable[Tuple[str, ast.AST, bool]]:
     """(attribute, value, top-level statement of the body) for every ``self.x = value`` of a method."""
     top = set(map(id, func.body))
-    for node in ast.walk(func):
+    for node in walk(func):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             name = _self_target(node.targets[0])
             if name is not None:
@@ -191,7 +191,7 @@ def own_defaults(node: ast.ClassDef) -> Dict[str, Any]:
 def argparse_defaults(tree: ast.AST) -> Dict[str, Any]:
     """dest -> literal default of every ``add_argument`` call of a file (argparse's own defaults included)."""
     found = _Defaults()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "add_argument"):
             continue

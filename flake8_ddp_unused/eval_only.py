@@ -22,7 +22,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .index import FileIndex
+from .index import FileIndex, walk
 from .project import load_index, register_cache
 from .project_calls import package_scope, package_texts
 
@@ -105,7 +105,7 @@ def _sites_in(tree: ast.Module, class_name: str,
 def _calls_in(tree: ast.AST) -> Tuple[Dict[ast.AST, ast.AST], Dict[str, List[ast.Call]]]:
     parents: Dict[ast.AST, ast.AST] = {}
     calls: Dict[str, List[ast.Call]] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
         if isinstance(node, ast.Call):
@@ -161,7 +161,7 @@ def _site_is_eval(call: ast.Call, parents: Dict[ast.AST, ast.AST]) -> bool:
     if scope is None:
         return False
     put_in_eval = False
-    for other in ast.walk(scope):
+    for other in walk(scope):
         if isinstance(other, ast.Call) and isinstance(other.func, ast.Attribute) \
                 and _written(other.func.value) == target:
             if _is_eval_call(other):

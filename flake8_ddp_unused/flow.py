@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 import libcst as cst
 
 from . import config_defaults, init_state
-from .index import ClassInfo, FileIndex, FunctionNode
+from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 from .values import (ALWAYS, BATCH, BUILT, EMPTY, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, GiveUp, Guard,
                      Index, Limit, Taint, Use, Val, _flat_taint, _join_taints, detach, flatten, join)
@@ -238,7 +238,7 @@ def _assigned_in(cls: ast.ClassDef) -> Tuple[FrozenSet[str], List[Tuple[FrozenSe
     attributes it may hold."""
     assigned: set = set()
     holders: List[Tuple[FrozenSet[str], FrozenSet[str]]] = []
-    for node in ast.walk(cls):
+    for node in walk(cls):
         targets: List[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
@@ -250,7 +250,7 @@ def _assigned_in(cls: ast.ClassDef) -> Tuple[FrozenSet[str], List[Tuple[FrozenSe
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
         for target in targets:
-            for part in ast.walk(target):
+            for part in walk(target):
                 if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
                     assigned.add(part.attr)
                 elif isinstance(part, ast.Name):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -50,6 +50,21 @@ class ClassInfo:
             value = self.own_facts[key] = compute()
             return value
 
+
+
+_LISTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+
+
+def walk(node: ast.AST) -> Iterable[ast.AST]:
+    """``ast.walk(node)``, the same nodes in the same order. Definitions (classes, functions, modules) are
+    walked by several independent fact readers; their nodes are listed once and kept on the node itself
+    (so they live as long as the tree), and every later walk reads that list."""
+    if not isinstance(node, _LISTED):
+        return ast.walk(node)
+    nodes = node.__dict__.get("_walked")
+    if nodes is None:
+        nodes = node.__dict__["_walked"] = list(ast.walk(node))
+    return nodes
 
 def dotted_name(node: ast.AST) -> Optional[str]:
     """``a.b.c`` for Name/Attribute chains, else None."""

@@ -37,7 +37,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .eval_only import _site_is_eval
 from .flow import _NO_GRAD_CONTEXTS, _decorated_no_grad
-from .index import ClassInfo, FileIndex, FunctionNode, dotted_name
+from .index import ClassInfo, FileIndex, FunctionNode, dotted_name, walk
 from .project import load_index, register_cache
 from .project_calls import _MAX_BYTES, _MAX_FILES, package_scope, package_texts
 
@@ -153,7 +153,7 @@ def _every_use_without_grad(info: ClassInfo, settings: object, depth: int,
 
 def _parents(tree: ast.AST) -> Dict[ast.AST, ast.AST]:
     parents: Dict[ast.AST, ast.AST] = {}
-    for node in ast.walk(tree):
+    for node in walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
     return parents
@@ -165,7 +165,7 @@ def _loads_of(index: FileIndex) -> Tuple[Dict[ast.AST, ast.AST], Dict[str, List[
     cached = index.__dict__.get("_inference_only_loads")
     if cached is None:
         loads: Dict[str, List[ast.AST]] = {}
-        for node in ast.walk(index.tree):
+        for node in walk(index.tree):
             name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
             if name is not None and isinstance(getattr(node, "ctx", None), ast.Load):
                 loads.setdefault(name, []).append(node)
@@ -263,7 +263,7 @@ def _holder_runs_without_grad(holder: ClassInfo, init: ast.FunctionDef, param: s
     """A holder that is no module stores the instance from ``param`` and runs it only without gradients."""
     parents = _parents(init)
     attrs: Set[str] = set()
-    for node in ast.walk(init):
+    for node in walk(init):
         if not (isinstance(node, ast.Name) and node.id == param and isinstance(node.ctx, ast.Load)):
             continue
         parent = parents.get(node)
@@ -297,7 +297,7 @@ def _holder_runs_without_grad(holder: ClassInfo, init: ast.FunctionDef, param: s
         if name == "__init__":
             continue
         fparents = _parents(func)
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Attribute) and node.attr in attrs and isinstance(node.value, ast.Name) \
                     and node.value.id == "self":
                 if not _run_in_place(node, fparents) or not (name in free or _under_no_grad(node, fparents, cls)):
@@ -361,7 +361,7 @@ def _gradient_free_methods(methods: Dict[str, Tuple[ClassInfo, FunctionNode]]) -
     sites: Dict[str, List[Tuple[str, bool]]] = {}  # private method -> (caller, under a no_grad block)
     for caller, (cls, func) in methods.items():
         fparents = _parents(func)
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "self":
                 sites.setdefault(node.func.attr, []).append((caller, _under_no_grad(node, fparents, cls)))
@@ -389,7 +389,7 @@ def _read_from_outside(holder: ClassInfo, attrs: Set[str], settings: object) -> 
         index = _load(path, holder.module, settings)
         if index is None or getattr(index, "tree", None) is None:
             return True
-        for node in ast.walk(index.tree):
+        for node in walk(index.tree):
             if isinstance(node, ast.Attribute) and node.attr in attrs and not (
                     isinstance(node.value, ast.Name) and node.value.id == "self"):
                 return True

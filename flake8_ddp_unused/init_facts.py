@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import init_state
-from .index import ClassInfo, FileIndex, FunctionNode, dotted_name
+from .index import ClassInfo, FileIndex, FunctionNode, dotted_name, walk
 from .torchnn import (
     CONDITIONAL_PARAMETERS,
     CONTAINERS,
@@ -188,12 +188,12 @@ def _setup_line_ranges(index: FileIndex) -> List[Tuple[int, int]]:
 
 def _collect_tied(tree: ast.Module, facts: FileFacts) -> None:
     # transformers ties these parameters at load time: "lm_head.decoder.bias" -> "lm_head.bias"
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+    for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)):
         for node in cls.body:
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if any(isinstance(t, ast.Name) and t.id in _TIED_WEIGHTS_NAMES for t in targets):
-                    for item in ast.walk(node.value):
+                    for item in walk(node.value):
                         if isinstance(item, ast.Constant) and isinstance(item.value, str):
                             facts.tied_names.update(item.value.split("."))
 
@@ -227,11 +227,11 @@ def _collect_freezing(tree: ast.Module, facts: FileFacts, lines: Sequence[str]) 
     # only the statements whose lines mention freezing are walked
     scopes: List[Tuple[ast.AST, Optional[str]]] = [
         (stmt, None) for stmt in tree.body if not isinstance(stmt, ast.ClassDef) and _mentions_freezing(stmt, lines)]
-    for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+    for cls in (node for node in walk(tree) if isinstance(node, ast.ClassDef)):
         scopes += [(stmt, cls.name) for stmt in cls.body
                    if not isinstance(stmt, ast.ClassDef) and _mentions_freezing(stmt, lines)]
     for scope, cls in scopes:
-        for node in ast.walk(scope):
+        for node in walk(scope):
             if isinstance(node, ast.Call):
                 func = node.func
                 if isinstance(func, ast.Attribute) and func.attr == "requires_grad_":
@@ -273,7 +273,7 @@ def _frozen_parameter(value: ast.expr) -> bool:
 
 
 def _sets_requires_grad_false(stmt: ast.stmt) -> bool:
-    for node in ast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, ast.Assign) and _is_false(node.value):
             if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in node.targets):
                 return True
@@ -851,7 +851,7 @@ class InitCollector:
         """A deep copy of an argument put into a module container proves the argument is a module: the
         attribute that stores it (`self.original = module`) is trainable state (init_state.py)."""
         for item in items:
-            for node in ast.walk(item):
+            for node in walk(item):
                 source = self._deepcopy_source(node) if isinstance(node, ast.Call) else None
                 if isinstance(source, ast.Attribute) and isinstance(source.value, ast.Name) and (
                         source.value.id == "self") and source.attr in self._held:
@@ -890,7 +890,7 @@ class InitCollector:
         defaults = _param_defaults(func)
         result = Built("none")
         returns = 0
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 local[node.targets[0].id] = self.classify(node.value, defaults, local)
             elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
@@ -987,10 +987,10 @@ def _shared_reads(value: ast.expr) -> Set[str]:
     ``self.decoder.weight = self.embed.weight``; not ``nn.Linear(self.fc1.out_features, 2)``."""
     shared: Set[str] = set()
     parents: Dict[int, ast.AST] = {}
-    for node in ast.walk(value):
+    for node in walk(value):
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
-    for node in ast.walk(value):
+    for node in walk(value):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             parent = parents.get(id(node))
             if not isinstance(parent, ast.Attribute) or "weight" in parent.attr or parent.attr == "bias":

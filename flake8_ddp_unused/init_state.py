@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 from typing import Dict, FrozenSet, Optional, Set
 
+from .index import walk
+
 # container methods that change which keys it holds
 _MUTATORS = {"update", "pop", "popitem", "clear", "setdefault", "__setitem__", "__delitem__", "add_module",
              "register_module", "append", "extend", "insert"}
@@ -31,7 +33,7 @@ def written_attributes(func: ast.AST) -> FrozenSet[str]:
     """`self.<name>` written in one function: assigned, stored into, deleted from, or mutated ("*" for
     `setattr`/`delattr`)."""
     written: Set[str] = set()
-    for node in ast.walk(func):
+    for node in walk(func):
         targets: list = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)

@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import analyzer, project
 from .analyzer import ClassReport, FileAnalysis
-from .index import ClassInfo, FileIndex, FunctionNode
+from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import Built, InitFacts, TrainableAttr
 from .rules import LIVE, UNDECIDED, Finding, judge_attribute
 from .summaries import InstanceFlow as _InstanceFlow
@@ -434,7 +434,7 @@ class Resolver:
         inner = scopes[1] if len(scopes) > 1 else scopes[0]
         found: Set[Tuple[str, str]] = set()
         result: Optional[ClassInfo] = None
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Return) and node.value is not None:
                 sub = Resolver.__new__(Resolver)
                 sub.analysis, sub.index, sub.settings, sub._reentrant = self.analysis, index, self.settings, {}
@@ -641,7 +641,7 @@ def _prepared_argument(value: ast.expr, part: int) -> Optional[ast.expr]:
 def _self_assignment(init: FunctionNode, attr: str) -> Optional[ast.expr]:
     """The one value ``__init__`` assigns to ``self.<attr>`` (None when there are several or none)."""
     found: List[ast.expr] = []
-    for node in ast.walk(init):
+    for node in walk(init):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -652,7 +652,7 @@ def _self_assignment(init: FunctionNode, attr: str) -> Optional[ast.expr]:
 
 
 def _find_reentrant(index: FileIndex, scope: ast.AST) -> Optional[str]:
-    for node in ast.walk(scope):
+    for node in walk(scope):
         if isinstance(node, ast.Call) and index.qualify(node.func) in CHECKPOINT_CALLS:
             flag = next((k.value for k in node.keywords if k.arg == "use_reentrant"), None)
             if flag is None or (isinstance(flag, ast.Constant) and flag.value is True):
@@ -848,7 +848,7 @@ class _FactoryRun:
             elif isinstance(stmt, ast.If):
                 test = _truth(self.value(stmt.test))
                 if test is None:
-                    if any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+                    if any(isinstance(n, ast.Return) for n in walk(stmt)):
                         return ...
                     self.forget(stmt)
                     continue
@@ -860,7 +860,7 @@ class _FactoryRun:
             elif isinstance(stmt, (ast.Expr, ast.Pass, ast.Assert, ast.Import, ast.ImportFrom)):
                 continue
             else:  # loops, with, try: what they assign is unknown; a return inside is not followed
-                if any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+                if any(isinstance(n, ast.Return) for n in walk(stmt)):
                     return ...
                 self.forget(stmt)
         return _FELL
@@ -876,12 +876,12 @@ class _FactoryRun:
             elif isinstance(holder, dict):
                 holder[UNKNOWN_SPREAD] = ...
         else:
-            for node in ast.walk(target):
+            for node in walk(target):
                 if isinstance(node, ast.Name):
                     self.env[node.id] = ...
 
     def forget(self, stmt: ast.AST) -> None:
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.env[node.id] = ...
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(

@@ -14,7 +14,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import callsites, project
 from .analyzer import FileAnalysis
-from .index import ClassInfo, FileIndex, FunctionNode
+from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .instances import (TORCH_DDP, _PREPARE_METHODS, _SAME_MODEL_FUNCTIONS, _SAME_MODEL_METHODS, Evidence, Origin, Pos,
                         Resolver, Scope, _bind, _const, _dict_literal, _follow, _pos, _truth, call_arguments, scopes_of)
 from .init_facts import InitFacts
@@ -832,7 +832,7 @@ def _set_after_construction(info: ClassInfo, model: ast.expr, scope: Scope, call
     found = scope.lookup(model.id, call_pos)
     start = found[0] if found is not None else (0, 0)
     setters: Dict[str, object] = {}
-    for node in ast.walk(scope.node):
+    for node in walk(scope.node):
         if not (start < _pos(node) < call_pos):
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -942,7 +942,7 @@ def _used_parts(scope: Scope, name: str, pos: Pos) -> Optional[Set[object]]:
 
     None when ``out`` is also used whole (then nothing is dropped)."""
     parents: Dict[int, ast.AST] = {}
-    for node in ast.walk(scope.node):
+    for node in walk(scope.node):
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
     parts: Set[object] = set()

@@ -18,7 +18,7 @@ import ast
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from .values import NEVER, FlowResult
-from .index import ClassInfo, FunctionNode
+from .index import ClassInfo, FunctionNode, walk
 
 _NOT_ENTRIES = {"forward", "extra_repr"}
 _DECORATORS_NOT_CALLED_ON_INSTANCES = {"staticmethod", "classmethod", "property"}
@@ -50,7 +50,7 @@ def _decorated_away(func: FunctionNode) -> bool:
 def _self_calls(owner: ClassInfo, func: FunctionNode) -> FrozenSet[str]:
     """The ``self.m(...)`` calls of one method of ``owner`` (read once per method, not per subclass)."""
     return owner.fact(("other_entries.self_calls", id(func)), lambda: frozenset(
-        node.func.attr for node in ast.walk(func)
+        node.func.attr for node in walk(func)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
         and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"))
 
@@ -72,7 +72,7 @@ def _called_from_init(methods: Dict[str, Tuple[ClassInfo, FunctionNode]],
 def mentions(owner: ClassInfo, func: FunctionNode, attr: str) -> bool:
     """``self.<attr>`` appears in the method (its ``self`` attributes read once per method)."""
     return attr in owner.fact(("other_entries.self_attributes", id(func)), lambda: frozenset(
-        node.attr for node in ast.walk(func)
+        node.attr for node in walk(func)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"))
 
 

@@ -29,7 +29,7 @@ import libcst as cst
 
 from . import project
 from .flow import EXITS, FALLS, FlowAnalyzer, Frame, _decorated_no_grad, code_of
-from .index import ClassInfo, FileIndex
+from .index import ClassInfo, FileIndex, walk
 from .init_facts import TRAINABLE_KINDS, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
 from .registry import rules_by_code
 from .rules import FIX_TEXT, ClassFacts, Finding
@@ -529,7 +529,7 @@ def _assigned_child(parent: FlowAnalyzer, attr: str) -> Optional[Tuple[ClassInfo
         calls = []
         for owner in parent.mro:
             init = owner.methods.get("__init__")
-            for stmt in ast.walk(init) if init is not None else ():
+            for stmt in walk(init) if init is not None else ():
                 if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(
                         isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
                         and t.attr == attr for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])):
@@ -796,7 +796,7 @@ def _may_return_parts(info: ClassInfo, mro: List[ClassInfo]) -> bool:
         children = _child_attributes(info, mro)
         assigned: Set[str] = set()
         returned: List[ast.expr] = []
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Return) and node.value is not None:
                 returned.append(node.value)
             elif isinstance(node, ast.Assign) and _structured(node.value, children):
@@ -814,7 +814,7 @@ def _child_attributes(info: ClassInfo, mro: List[ClassInfo]) -> Set[str]:
         init = owner.methods.get("__init__")
         if init is None:
             continue
-        for node in ast.walk(init):
+        for node in walk(init):
             if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
                 continue
             qual = owner.module.qualify(node.value.func) or ""
@@ -885,7 +885,7 @@ def _hands_out_nothing(mro: Sequence[ClassInfo], name: str) -> bool:
     func = next((c.methods[name] for c in mro if name in c.methods), None)
     if func is None:
         return False
-    for node in ast.walk(func):
+    for node in walk(func):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return False
         if isinstance(node, ast.Return) and node.value is not None and not (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from ..flow import _DETACHING_METHODS, _NO_GRAD_CONTEXTS
-from ..index import ClassInfo, FileIndex, FunctionNode
+from ..index import ClassInfo, FileIndex, FunctionNode, walk
 from ..instances import Resolver, Scope, scopes_of
 
 WHOLE = "*"
@@ -143,7 +143,7 @@ def _mutates_parameters(func: FunctionNode) -> bool:
     if cached is None:
         params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs} - {"self"}
         found = False
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
                 base = node.value
                 found = isinstance(base, ast.Name) and base.id in params
@@ -162,10 +162,10 @@ def _backpropagates_parameter(func: FunctionNode) -> bool:
     """Whether a function backpropagates one of its parameters (``scaler.scale(loss).backward()``,
     ``accelerator.backward(loss)``, ``loss.backward()`` with ``loss`` a parameter)."""
     params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs} - {"self"}
-    for node in ast.walk(func):
+    for node in walk(func):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _BACKWARD_HOLDERS:
             target = node.args[0] if node.args else node.func.value
-            if any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(target)):
+            if any(isinstance(n, ast.Name) and n.id in params for n in walk(target)):
                 return True
     return False
 
@@ -201,7 +201,7 @@ def _module_holders(func: FunctionNode) -> Set[str]:
     """Names a function calls (``model(x)``, ``model.module(x)``) or hands to a plain function call
     (``compute_loss(model, batch)``): only those parameters are resolved through the project's call sites."""
     names: Set[str] = set()
-    for node in ast.walk(func):
+    for node in walk(func):
         if not isinstance(node, ast.Call):
             continue
         target = node.func
@@ -297,7 +297,7 @@ class LossRun:
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             iterable = self._eval(stmt.iter, frame)
             training_loop = any(isinstance(n, ast.Call) and (self._is_backward(n) or calls_backward_helper(
-                n, frame.resolver.index)) for n in ast.walk(stmt))
+                n, frame.resolver.index)) for n in walk(stmt))
             self._bind_loop(stmt.target, stmt.iter, iterable, training_loop, frame)
             self._block(stmt.body, frame)
             self._block(stmt.orelse, frame)

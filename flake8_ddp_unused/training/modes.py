@@ -17,7 +17,7 @@ import libcst as cst
 
 from ..flow import code_of
 from ..values import ALWAYS, NEVER, FlowResult, Guard, Val
-from ..index import ClassInfo, FunctionNode
+from ..index import ClassInfo, FunctionNode, walk
 from ..summaries import InstanceFlow
 from .. import callsites
 from .outputs import call_shape
@@ -139,7 +139,7 @@ def _tying_targets(info: ClassInfo) -> Set[Tuple[str, ...]]:
     found: Set[Tuple[str, ...]] = set()
     for owner in info.module.mro(info)[0]:
         for func in owner.methods.values():
-            for node in ast.walk(func):
+            for node in walk(func):
                 if not isinstance(node, ast.Assign):
                     continue
                 for target in node.targets:
