@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -52,19 +53,23 @@ class ClassInfo:
 
 
 
-_LISTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+_LISTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def walk(node: ast.AST) -> Iterable[ast.AST]:
-    """``ast.walk(node)``, the same nodes in the same order. Definitions (classes, functions, modules) are
-    walked by several independent fact readers; their nodes are listed once and kept on the node itself
-    (so they live as long as the tree), and every later walk reads that list."""
+    """``ast.walk(node)``, the same nodes in the same order. Classes and functions are walked by several
+    independent fact readers; their nodes are listed once and kept on the node itself (so they live as long
+    as the tree), and every later walk reads that list. The list leaves out the node itself: a node that
+    held itself would be a reference cycle, and trees must be freed by reference counting alone."""
     if not isinstance(node, _LISTED):
         return ast.walk(node)
-    nodes = node.__dict__.get("_walked")
-    if nodes is None:
-        nodes = node.__dict__["_walked"] = list(ast.walk(node))
-    return nodes
+    below = node.__dict__.get("_walked")
+    if below is None:
+        everything = ast.walk(node)
+        next(everything)
+        below = node.__dict__["_walked"] = list(everything)
+    return chain((node,), below)
+
 
 def dotted_name(node: ast.AST) -> Optional[str]:
     """``a.b.c`` for Name/Attribute chains, else None."""
