@@ -52,7 +52,6 @@ class ClassInfo:
             return value
 
 
-
 _LISTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
