@@ -20,6 +20,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+from .. import project
 from ..flow import _DETACHING_METHODS, _NO_GRAD_CONTEXTS
 from ..index import ClassInfo, FileIndex, FunctionNode, walk
 from ..instances import Resolver, Scope, scopes_of
@@ -549,8 +550,6 @@ class LossRun:
         name = qual.rsplit(".", 1)[-1]
         if qual == index.qualify_dotted(name) and name in index.functions:
             return self._run_function(index, index.functions[name], args, kwargs, node, frame, skip_self=False)
-        from .. import project
-
         found = project.resolve_function(index, qual, frame.resolver.settings)
         if found is None:
             return None

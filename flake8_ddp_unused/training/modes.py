@@ -15,11 +15,11 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ..flow import code_of
-from ..values import ALWAYS, NEVER, FlowResult, Guard, Val
-from ..index import ClassInfo, FunctionNode, walk
-from ..summaries import InstanceFlow
 from .. import callsites
+from ..flow import code_of
+from ..index import ClassInfo, FunctionNode, walk
+from ..summaries import InstanceFlow, _child_class, _ctor_call, _init_facts
+from ..values import ALWAYS, NEVER, FlowResult, Guard, Val
 from .outputs import call_shape
 
 
@@ -155,8 +155,6 @@ def _tying_targets(info: ClassInfo) -> Set[Tuple[str, ...]]:
 def untied_parts(info: ClassInfo, name: str) -> List[Tuple[str, ...]]:
     """The parts of a shared attribute that no tying assignment touches (``pred_layer.proj.bias`` when only
     ``pred_layer.proj.weight`` is tied); empty when it is shared some other way or the parts are unknown."""
-    from ..summaries import _child_class, _ctor_call, _init_facts
-
     tied = {p for p in _tying_targets(info) if p[0] == name}
     if not tied:
         return []
