@@ -16,7 +16,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
-from . import config_defaults, init_state
+from . import config_defaults, init_state, unroll
 from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 from .values import (ALWAYS, BATCH, BUILT, EMPTY, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, GiveUp, Guard,
@@ -282,6 +282,8 @@ class FlowAnalyzer:
         self.parts: Dict[int, Tuple[object, object]] = {}  # use id -> (child summary, part), see summaries.py
         self.partial_call: Tuple[Optional[cst.CSTNode], bool] = (None, False)  # a call whose result is
         # used in part (indexed, read by attribute, assigned) or returned
+        self.unrolling = 0  # inside an unrolled loop (unroll.py): loop variables hold known values
+        self._past: List[Tuple[Val, int]] = []  # loop counters known to be past every listed position
 
     def _config_scope(self) -> config_defaults.ConfigScope:
         """The configuration objects the class reads and their literal defaults (config_defaults.py)."""
@@ -549,6 +551,11 @@ class FlowAnalyzer:
             if isinstance(receiver, cst.Name) and receiver.value in env and not _is_self(receiver):
                 # lst.append(h), out.add_(h), d.update(...): the local now holds the arguments' values
                 args = [self.eval(a.value, env, frame) for a in expr.args]
+                held = env[receiver.value]
+                if self.unrolling and method == "append" and len(args) == 1 and not expr.args[0].star and (
+                        held.items is not None and held.keys is None and not held.tail and not held.taint):
+                    env[receiver.value] = replace(held, items=held.items + (args[0],))  # one item per iteration
+                    return
                 env[receiver.value] = join(env[receiver.value], *[flatten(a) for a in args])
                 return
         value = self.eval(expr, env, frame)
@@ -656,8 +663,14 @@ class FlowAnalyzer:
             else:
                 else_status = self.exec_block(stmt.orelse.body, else_env, frame)
         frame.guards = saved
-        self._merge_env(env, [body_env] if else_status != FALLS else
-                        ([else_env] if body_status != FALLS else [body_env, else_env]))
+        branches = [body_env] if else_status != FALLS else (
+            [else_env] if body_status != FALLS else [body_env, else_env])
+        if self.unrolling and len(branches) == 2:  # in an unrolled iteration, a side that cannot run passes nothing on
+            if any(g.kind == NEVER for g in guards):
+                branches = [else_env]
+            elif otherwise.kind == NEVER:
+                branches = [body_env]
+        self._merge_env(env, branches)
         if body_status != FALLS and else_status != FALLS:
             return EXITS if EXITS in (body_status, else_status) and body_status == else_status else JUMPS
         # A side that raises is no training iteration at all: the rest of the block runs on every iteration
@@ -681,29 +694,117 @@ class FlowAnalyzer:
     def exec_loop(self, stmt: Union[cst.For, cst.While], env: Dict[str, Val], frame: Frame) -> str:
         saved = frame.guards
         iterable = EMPTY
+        plan: Optional[Tuple[List[Dict[str, Val]], int]] = None
         if isinstance(stmt, cst.For):
             iterable = self.eval(stmt.iter, env, frame)
             guards: Tuple[Guard, ...] = ()
             if "random" in iterable.origin:
                 guards = (Guard(BATCH, code_of(stmt.iter), "random"),)
+            plan = self._unroll_plan(stmt, env) if _reads_computed_names_in(frame) else None
         else:
             guards = self.classify_test(stmt.test, env, frame)
             guards = tuple(g if g.kind != BATCH else g for g in guards)
         frame.guards = saved + guards
+        past: Optional[Val] = None
+        if plan is not None:
+            self.unrolling += 1
+            past = self._run_unrolled(stmt, plan, iterable, env, frame, saved + guards)  # type: ignore[arg-type]
+            if past is None:  # a literal: every iteration was run
+                self.unrolling -= 1
+                frame.guards = saved
+                return FALLS
         for _ in range(2):  # twice, so values carried around the loop reach their uses
             body_env = dict(env)
             if isinstance(stmt, cst.For):
                 self.assign(stmt.target, _each(self._element_of(iterable)), body_env, frame)
                 counter = _enumerate_counter(stmt)
                 if counter is not None:  # `for i, layer in enumerate(self.layers)`: `i` is a position
-                    body_env[counter] = Val(origin=frozenset({_POSITION}))
+                    body_env[counter] = past if past is not None else Val(origin=frozenset({_POSITION}))
             self.exec_block(stmt.body, body_env, frame)
             frame.guards = saved + guards
             self._merge_env(env, [body_env, dict(env)])
+        if past is not None:
+            self._past.pop()
+            self.unrolling -= 1
         frame.guards = saved
         if stmt.orelse is not None:
             self.exec_block(stmt.orelse.body, env, frame)
         return FALLS
+
+    def _unroll_plan(self, stmt: cst.For, env: Dict[str, Val]) -> Optional[Tuple[List[Dict[str, Val]], int]]:
+        """A loop whose body reads ``getattr(self, <computed name>)`` over known values (unroll.py): the bindings
+        of each iteration, and -1 when they are all of them (a literal), else the first position not listed
+        (``for idx, block in enumerate(self.network)`` tested with ``idx in self.out_indices``: the positions up to
+        the largest listed one are run one by one, the others never pass the test). None: an ordinary loop."""
+        text = _CODE_MODULE.code_for_node(stmt)
+        if "getattr(self" not in text.replace(" ", ""):
+            return None
+        try:
+            loop = ast.parse(text).body[0]
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        if not isinstance(loop, ast.For) or loop.orelse or not _reads_computed_names(loop):
+            return None
+        consts = _env_constants(env)
+        values = unroll.literal_items(loop.iter, consts, self.init.literals)
+        if values is not None:
+            bindings = [unroll.bind(loop.target, value) for value in values]
+            if any(b is None for b in bindings):
+                return None
+            return [{k: _constant(v) for k, v in (b or {}).items()} for b in bindings], -1
+        counter = _enumerate_counter(stmt)
+        if counter is None:
+            return None
+        listed: List[int] = []
+        for node in ast.walk(loop):  # `idx in self.out_indices`: the positions that pass
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(
+                    node.ops[0], (ast.In, ast.NotIn)) and isinstance(node.left, ast.Name) and node.left.id == counter:
+                held = self._literal_collection(node.comparators[0], consts)
+                if held is None or not all(isinstance(v, int) and v >= 0 for v in held):
+                    return None
+                listed.extend(held)  # type: ignore[arg-type]
+        if not listed or max(listed) >= unroll.MAX_UNROLL:
+            return None
+        past = max(listed) + 1
+        return [{counter: Val(origin=frozenset({_POSITION}), number=p)} for p in range(past)], past
+
+    def _literal_collection(self, node: ast.expr, consts: Dict[str, object]) -> Optional[tuple]:
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            return self.init.literals.get(node.attr)
+        return unroll.literal_tuple(node, consts)
+
+    def _run_unrolled(self, stmt: cst.For, plan: Tuple[List[Dict[str, Val]], int], iterable: Val,
+                      env: Dict[str, Val], frame: Frame, guards: Tuple[Guard, ...]) -> Optional[Val]:
+        """Run the body once per planned iteration, in order. For a literal, that is the whole loop (None is
+        returned). Otherwise the sequence may end sooner: every value may be one of an earlier iteration,
+        except lists grown item by item, which keep their items with an unknown rest; the counter to run the
+        remaining iterations with (past every listed position) is returned."""
+        bindings, past = plan
+        counter = _enumerate_counter(stmt)
+        states = [dict(env)]
+        for bound in bindings:
+            body_env = dict(env)
+            if counter is not None and past >= 0:
+                self.assign(stmt.target, _each(self._element_of(iterable)), body_env, frame)
+            body_env.update(bound)
+            self.exec_block(stmt.body, body_env, frame)
+            frame.guards = guards
+            env.clear()
+            env.update(body_env)
+            states.append(dict(env))
+        if past < 0:
+            return None
+        for name in list(env):
+            values = [state[name] for state in states if name in state]
+            last = values[-1]
+            if last.items is not None and all(v.items is not None and v.items == last.items[:len(v.items)]
+                                              for v in values):
+                env[name] = replace(last, tail=True)  # `outs.append(...)` per listed position
+            else:
+                env[name] = join(*values)
+        marker = Val(origin=frozenset({_POSITION}))
+        self._past.append((marker, past))
+        return marker
 
     @staticmethod
     def _element_of(val: Val) -> Val:
@@ -804,6 +905,9 @@ class FlowAnalyzer:
             op = comparison.operator
             right = comparison.comparator
             left_attr = _is_self_attr(test.left)
+            decided = self._known_membership(test, env) if self.unrolling else None
+            if decided is not None:
+                return (decided,)
             decided = _init_membership(test, self.init)
             if decided is not None:
                 return (decided,)
@@ -831,6 +935,35 @@ class FlowAnalyzer:
         if guard.kind == BATCH and guard.detail == "data values" and _compares_to_string(test):
             guard = replace(guard, detail="task or mode argument")
         return (guard,)
+
+    def _known_membership(self, test: cst.Comparison, env: Dict[str, Val]) -> Optional[Guard]:
+        """``idx in self.out_indices``, ``i == 2`` on an unrolled loop's variable: decided (unroll.py)."""
+        op = test.comparisons[0].operator
+        if not isinstance(test.left, cst.Name) or not isinstance(op, (cst.In, cst.NotIn, cst.Equal, cst.NotEqual)):
+            return None
+        held = env.get(test.left.value)
+        right = unroll.parse_expr(code_of(test.comparisons[0].comparator))
+        if held is None or right is None:
+            return None
+        consts = _env_constants(env)
+        if isinstance(op, (cst.In, cst.NotIn)):
+            values = self._literal_collection(right, consts)
+        else:
+            one = unroll.const_of(right, consts)
+            values = None if one is unroll.UNKNOWN else (one,)
+        if values is None:
+            return None
+        known = held.number if held.number is not None else held.text
+        if known is not None:
+            found = known in values
+        elif any(held is marker for marker, _ in self._past) and all(isinstance(v, int) for v in values):
+            found = any(v >= bound for marker, bound in self._past if held is marker for v in values)  # type: ignore
+            if found:
+                return None
+        else:
+            return None
+        truth = found == isinstance(op, (cst.In, cst.Equal))
+        return Guard(ALWAYS if truth else NEVER, code_of(test), "constant")
 
     def _self_flag_guard(self, attr: str, text: str, positive: bool) -> Guard:
         if attr in self.init.attrs:
@@ -1028,6 +1161,10 @@ class FlowAnalyzer:
             return text if isinstance(text, str) else None
         if isinstance(arg, cst.Name) and arg.value in env:
             return env[arg.value].text
+        if self.unrolling:  # f"norm{idx}" with idx an unrolled loop's value
+            parsed = unroll.parse_expr(code_of(arg))
+            known = unroll.const_of(parsed, _env_constants(env)) if parsed is not None else unroll.UNKNOWN
+            return known if isinstance(known, str) else None
         return None
 
     def _class_constant(self, node: cst.Call, attr: str) -> Optional[Val]:
@@ -1401,6 +1538,8 @@ class FlowAnalyzer:
                     return self.new_use(attr, WHOLE, frame, node, test_only=test)
                 held = self._class_constant(node, attr)
                 return held if held is not None else Val(origin=frozenset({"selfattr"}))
+            if self.unrolling and any(g.kind == NEVER for g in frame.guards):
+                return Val(origin=frozenset({"unknown"}))  # in an iteration that never passes its test
             raise GiveUp("getattr(self, name)")
         held = self._config_getattr(node, name)
         if held is not None:
@@ -1624,6 +1763,44 @@ def _builds_record(name: str) -> bool:
     """dict(...) and HF-style output records (``SequenceClassifierOutput``, ``CausalLMOutputWithPast``)."""
     last = name.rsplit(".", 1)[-1]
     return last == "dict" or last.endswith(("Output", "Outputs")) or "OutputWith" in last
+
+
+def _reads_computed_names_in(frame: Frame) -> bool:
+    """The method being run has a ``getattr(self, <not a literal>)`` (its loops may be unrolled); once per method."""
+    owner = frame.owner
+    func = owner.methods.get(frame.method) or owner.properties.get(frame.method)
+    if func is None:
+        return False
+    return bool(owner.fact(("flow.computed_getattr", id(func)), lambda: any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+        and len(node.args) >= 2 and isinstance(node.args[0], ast.Name) and node.args[0].id == "self"
+        and not isinstance(node.args[1], ast.Constant) for node in walk(func))))
+
+
+def _reads_computed_names(loop: ast.For) -> bool:
+    """The loop reads ``getattr(self, <not a literal>)`` and never leaves early (no break, return or yield)."""
+    found = False
+    for node in ast.walk(loop):
+        if isinstance(node, (ast.Break, ast.Return, ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(
+                node.args) >= 2 and isinstance(node.args[0], ast.Name) and node.args[0].id == "self":
+            found = found or not isinstance(node.args[1], ast.Constant)
+    return found
+
+
+def _env_constants(env: Dict[str, Val]) -> Dict[str, object]:
+    """The names holding a known int or string."""
+    return {name: val.number if val.number is not None else val.text for name, val in env.items()
+            if val.number is not None or val.text is not None}
+
+
+def _constant(value: object) -> Val:
+    if isinstance(value, int):
+        return Val(origin=frozenset({"const"}), number=value)
+    if isinstance(value, str):
+        return Val(origin=frozenset({"const"}), text=value)
+    return Val(origin=frozenset({"const"}))
 
 
 def _enumerate_counter(stmt: cst.For) -> Optional[str]:

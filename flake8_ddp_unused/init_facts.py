@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from . import init_state
+from . import init_state, unroll
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name, walk
 from .torchnn import (
     CONDITIONAL_PARAMETERS,
@@ -73,6 +73,8 @@ class InitFacts:
     # the argument values __init__ leaves in `self.x` and as keys of `self.c` (init_state.py), by token
     held: Dict[str, str] = field(default_factory=dict)
     keys: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    # `self.out_indices = [0, 2, 4, 6]`: attributes __init__ sets once to a small literal, changed nowhere else
+    literals: Dict[str, tuple] = field(default_factory=dict)
 
 
 @dataclass
@@ -305,6 +307,9 @@ class InitCollector:
         self._held: Dict[str, Tuple[str, ClassInfo, ast.stmt, Optional[str]]] = {}
         self._stored: Dict[str, int] = {}
         self._keys: Dict[str, Set[str]] = {}
+        # unroll.py: names bound to a constant in the loop iteration being walked (`i_layer`, `layer_name`)
+        self._consts: Dict[str, object] = {}
+        self._literals: Dict[str, tuple] = {}
 
     def collect(self) -> InitFacts:
         init = self._lookup("__init__", 0)
@@ -320,7 +325,7 @@ class InitCollector:
 
     def _init_state(self) -> None:
         """What `__init__` leaves in `self.x` and in containers' keys, unless another method changes it."""
-        if not self._held or not self._keys:
+        if not self._literals and (not self._held or not self._keys):
             return
         written: Set[str] = set()
         for info in self.mro:
@@ -329,6 +334,10 @@ class InitCollector:
                     written.update(info.fact(("init_state.written", id(func)),
                                              lambda: init_state.written_attributes(func)))
         if "*" in written:
+            return
+        self.facts.literals = {name: value for name, value in self._literals.items()
+                               if self._stored.get(name) == 1 and name not in written}
+        if not self._held or not self._keys:
             return
         self.facts.held = {name: held[0] for name, held in self._held.items()
                            if self._stored.get(name) == 1 and name not in written}
@@ -348,12 +357,13 @@ class InitCollector:
         self._visited.add(key)
         defaults = _param_defaults(func)
         local: Dict[str, Built] = {}
-        saved = self._tokens
+        saved, saved_consts = self._tokens, self._consts
         # each parameter holds the value its caller passed (arg_flags), else a value of its own
         self._tokens = {name: arg_flags.get(name) or f"{owner.module.filename}:{func.lineno}:{name}"
                         for name in defaults}
+        self._consts = {}
         self._walk_block(owner, func.body, defaults, local, None)
-        self._tokens = saved
+        self._tokens, self._consts = saved, saved_consts
 
     def _walk_block(
         self,
@@ -379,6 +389,8 @@ class InitCollector:
             cond = under or key
             self._walk_block(owner, stmt.body, defaults, local, cond)
             self._walk_block(owner, stmt.orelse, defaults, local, under or "?")
+            return
+        if isinstance(stmt, ast.For) and self._unrolled(owner, stmt, defaults, local, under):
             return
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             before = {name: id(built) for name, built in local.items()}
@@ -429,6 +441,11 @@ class InitCollector:
     ) -> None:
         if isinstance(target, ast.Name):
             local[target.id] = self.classify(value, defaults, local)
+            known = unroll.const_of(value, self._consts)  # `layer_name = f"norm{i_layer}"` in an unrolled loop
+            if known is unroll.UNKNOWN:
+                self._consts.pop(target.id, None)
+            else:
+                self._consts[target.id] = known
             return
         if isinstance(target, (ast.Tuple, ast.List)):
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) and not any(
@@ -466,6 +483,11 @@ class InitCollector:
         name = target.attr
         self._empty.pop(name, None)
         self._stored[name] = self._stored.get(name, 0) + 1
+        held_literal = unroll.literal_tuple(value, {})
+        if held_literal is not None:
+            self._literals[name] = held_literal  # `self.out_indices = [0, 2, 4, 6]`
+        else:
+            self._literals.pop(name, None)
         if isinstance(value, ast.Name) and value.id in self._tokens:
             self._held[name] = (self._tokens[value.id], owner, stmt, under)  # `self.original = module`
         keys = init_state.dict_keys(value)
@@ -519,9 +541,9 @@ class InitCollector:
         if callee.startswith("self.") and callee.count(".") == 1:
             method = callee.split(".")[1]
             if method in ("register_parameter", "add_module", "register_module") and len(call.args) >= 2:
-                name_node = call.args[0]
-                if isinstance(name_node, ast.Constant) and isinstance(name_node.value, str):
-                    self._assign(owner, stmt, ast.Attribute(ast.Name("self"), name_node.value), call.args[1],
+                name = unroll.const_of(call.args[0], self._consts)  # a literal, or f"norm{i}" unrolled
+                if isinstance(name, str):
+                    self._assign(owner, stmt, ast.Attribute(ast.Name("self"), name), call.args[1],
                                  defaults, local, under)
                 else:
                     self.facts.dynamic_attrs = True
@@ -533,8 +555,9 @@ class InitCollector:
         if callee == "setattr" and len(call.args) >= 3:
             obj, name_node, value = call.args[:3]
             if isinstance(obj, ast.Name) and obj.id == "self":
-                if isinstance(name_node, ast.Constant) and isinstance(name_node.value, str):
-                    self._assign(owner, stmt, ast.Attribute(ast.Name("self"), name_node.value), value,
+                name = unroll.const_of(name_node, self._consts)
+                if isinstance(name, str):
+                    self._assign(owner, stmt, ast.Attribute(ast.Name("self"), name), value,
                                  defaults, local, under)
                 else:
                     self.facts.dynamic_attrs = True
@@ -572,6 +595,25 @@ class InitCollector:
                 if attr is not None and attr.built.kind == "container":
                     attr.built.length = None  # grown after construction: its size is no longer known
                     attr.built.keys = None
+
+    def _unrolled(self, owner: ClassInfo, stmt: ast.For, defaults: Dict[str, Optional[str]],
+                  local: Dict[str, Built], under: Optional[str]) -> bool:
+        """A loop over a small literal that registers attributes under computed names (``add_module(f"norm{i}",
+        ...)``): walked once per value, each name known (unroll.py). False: walk it as any loop."""
+        text = "".join(owner.module.lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno])
+        if stmt.orelse or not ("add_module" in text or "setattr" in text or "register_" in text) or (
+                not _registers_computed_names(stmt)):
+            return False
+        values = unroll.literal_items(stmt.iter, self._consts, self._literals)
+        bindings = [unroll.bind(stmt.target, value) for value in values or ()]
+        if values is None or any(b is None for b in bindings):
+            return False
+        saved = self._consts
+        for bound in bindings:
+            self._consts = {**saved, **(bound or {})}
+            self._walk_block(owner, stmt.body, defaults, local, under)
+        self._consts = saved
+        return True
 
     def _super_start(self, node: ast.expr, owner: ClassInfo) -> Optional[int]:
         """Where the MRO search starts for super().__init__ / Base.__init__(self)."""
@@ -1041,6 +1083,28 @@ def _decided_by_default(test: ast.expr, defaults: Dict[str, Optional[str]]) -> O
     except (ValueError, TypeError, SyntaxError):
         return None
     return None
+
+
+_REGISTERING = ("add_module", "register_module", "register_parameter")
+
+
+def _registers_computed_names(loop: ast.For) -> bool:
+    """The loop body calls ``self.add_module``/``register_module``/``register_parameter`` or ``setattr(self, ...)``
+    with a name that is not a literal, and never leaves the loop early."""
+    found = False
+    for node in walk(loop):
+        if isinstance(node, (ast.Break, ast.Return, ast.Yield, ast.YieldFrom)):
+            return False
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _REGISTERING and isinstance(
+                func.value, ast.Name) and func.value.id == "self":
+            found = found or not isinstance(node.args[0], ast.Constant)
+        elif isinstance(func, ast.Name) and func.id == "setattr" and len(node.args) >= 2 and isinstance(
+                node.args[0], ast.Name) and node.args[0].id == "self":
+            found = found or not isinstance(node.args[1], ast.Constant)
+    return found
 
 
 def _param_defaults(func: FunctionNode) -> Dict[str, Optional[str]]:

@@ -57,6 +57,7 @@ class Val:
     truth: Optional[bool] = None  # known truthiness of a constant (a literal, a helper's default)
     tail: bool = False  # `items` is only a prefix: more items of unknown number follow (`(a, b) + rest`)
     text: Optional[str] = None  # a known string constant (an attribute name handed to getattr(self, name))
+    number: Optional[int] = None  # a known int: the value of an unrolled loop's variable (unroll.py)
 
     def taint_map(self) -> Taint:
         return dict(self.taint)
