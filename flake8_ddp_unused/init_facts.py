@@ -531,8 +531,10 @@ class InitCollector:
         if built.kind == "none" and self._is_empty_container(value):
             self._empty[name] = (owner, stmt, built_under, dotted_name(value.func) or "")  # type: ignore[attr-defined]
         if built.kind == "none":
-            if name in self.facts.attrs and not _is_none(value):
-                # reassigned to something we do not know: stop judging it
+            if name in self.facts.attrs and (not _is_none(value) or under is None):
+                # reassigned to something we do not know: stop judging it; or set to None on every path (a
+                # subclass dropping its base's head): no parameters are left under the name (nn.Module.__setattr__).
+                # Under a condition, `None` is the other branch of a conditional build and changes nothing.
                 del self.facts.attrs[name]
             return
         previous = self.facts.attrs.get(name)
