@@ -354,8 +354,15 @@ class InitCollector:
                                              lambda: init_state.written_attributes(func)))
         if "*" in written:
             return
+        changed = set(written)
+        if self._literals:  # `self.names = []` then `self.names.append(n)` in __init__ itself: not that literal
+            for info in self.mro:
+                for func in info.methods.values():
+                    if (info.module.filename, func.lineno) in self._visited:
+                        changed.update(info.fact(("init_state.mutated", id(func)),
+                                                 lambda: init_state.written_attributes(func, in_place_only=True)))
         self.facts.literals = {name: value for name, value in self._literals.items()
-                               if self._stored.get(name) == 1 and name not in written}
+                               if self._stored.get(name) == 1 and name not in changed}
         if not self._held or not self._keys:
             return
         self.facts.held = {name: held[0] for name, held in self._held.items()
