@@ -67,11 +67,27 @@ def file_framework(index: FileIndex) -> str:
     roots = {value.split(".")[0] for value in index.aliases.values()}
     if "fastNLP" in roots:
         return "fastnlp"
-    if "accelerate" in roots:
+    if "accelerate" in roots and _uses_accelerator(index):
         return "accelerate"
     if roots & {"lightning", "pytorch_lightning"}:
         return "lightning"
+    if "fairseq" in roots:
+        return "fairseq"  # code written for fairseq trains with fairseq-train, which owns the DDP flag
     return "torch"
+
+
+_ACCELERATE_ENTRIES = ("Accelerator", "DistributedDataParallelKwargs")
+
+
+def _uses_accelerator(index: FileIndex) -> bool:
+    """The file trains with accelerate (names its ``Accelerator`` or its DDP kwargs), not merely imports a helper
+    of it (peft's ``accelerate.hooks``): only then is accelerate's spelling of the flag the hint to give."""
+    if any(value.split(".")[0] == "accelerate" and value.rsplit(".", 1)[-1] in _ACCELERATE_ENTRIES
+           for value in index.aliases.values()):
+        return True
+    modules = [name for name, value in index.aliases.items() if value == "accelerate"]  # `import accelerate`
+    text = "".join(index.lines)
+    return any(f"{name}.{entry}" in text for name in modules for entry in _ACCELERATE_ENTRIES)
 
 
 def entry_point(index: FileIndex, info: ClassInfo, kind: str, mro: List[ClassInfo],

@@ -10,47 +10,33 @@ name (a framework builds it from a configuration or a checkpoint). A class that 
 (under the name its framework reads) is offered for training and stays judged too
 (``inference_only.offers_training``, checked by the caller).
 
-The sites are found by a text scan of the package the class's file belongs to (the same scope as the
-method-name scan of ``project_calls``), once per package and process, bounded in files and bytes; only the
-files that write ``Name(`` for the class asked about are read, at most ``_MAX_SITE_FILES`` of them (through the
-project's file cache: parsed once per process, shared with the resolution of imports).
+The sites are found by the text scan of the package the class's file belongs to (``package_text``, shared
+with ``project_calls`` and ``inference_only``), once per package and process, bounded in files and bytes; only
+the files that write ``Name(`` for the class asked about are read, at most ``_MAX_SITE_FILES`` of them (through
+the project's file cache: parsed once per process, shared with the resolution of imports).
 """
 from __future__ import annotations
 
 import ast
 import os
-import re
 from typing import Dict, List, Optional, Tuple
 
 from .index import FileIndex, walk
+from .package_text import package_scope, scan
 from .project import load_index, register_cache
-from .project_calls import package_scope, package_texts
 
-_CALLED_NAME = re.compile(rb"\b([A-Z]\w*)\s*\(")  # `ClassName(`: class names are capitalised by convention
 _MAX_SITE_FILES = 40
 _MAX_FILE_BYTES = 2_000_000
 _EVAL_CALLS = {"eval", "requires_grad_", "train"}
 
-_INDEX: Dict[str, Dict[str, List[str]]] = {}  # scope -> called capitalised name -> files writing `Name(`
 _RESULTS: Dict[Tuple[str, str], bool] = {}
 
 
 def clear_cache() -> None:
-    _INDEX.clear()
     _RESULTS.clear()
 
 
 register_cache(clear_cache, "all")
-
-
-def _index(scope: str) -> Dict[str, List[str]]:
-    if scope not in _INDEX:
-        found: Dict[str, List[str]] = {}
-        for path, data in package_texts(scope):
-            for called in set(_CALLED_NAME.findall(data)):
-                found.setdefault(called.decode("ascii", "replace"), []).append(path)
-        _INDEX[scope] = found
-    return _INDEX[scope]
 
 
 def built_only_for_eval(class_name: str, filename: str) -> bool:
@@ -60,7 +46,7 @@ def built_only_for_eval(class_name: str, filename: str) -> bool:
     scope = package_scope(filename)
     key = (scope, class_name)
     if key not in _RESULTS:
-        paths = _index(scope).get(class_name, [])
+        paths = scan(scope).constructed.get(class_name, [])  # the files writing `Name(`
         _RESULTS[key] = 0 < len(paths) <= _MAX_SITE_FILES and _all_sites_eval(class_name, paths)
     return _RESULTS[key]
 

@@ -2012,10 +2012,11 @@ def conjoin(guards: Tuple[Guard, ...], text: str) -> Guard:
 def disjoin(left: Guard, right: Guard, text: str) -> Guard:
     if ALWAYS in (left.kind, right.kind):
         return Guard(ALWAYS, text)
-    if left.kind == NEVER:
-        return right
-    if right.kind == NEVER:
-        return left
+    for one, other in ((left, right), (right, left)):
+        if one.kind == NEVER:
+            # the other side decides; a message still names the whole test (`self.off or (k not in self.c)`
+            # must not read as if `self.off` alone chose), except a per-batch test, named by its varying part
+            return other if other.kind == BATCH else replace(other, text=text)
     if left.kind == right.kind == BATCH:
         return Guard(BATCH, text, left.detail)
     for one, other in ((left, right), (right, left)):

@@ -38,26 +38,22 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 from .eval_only import _site_is_eval
 from .flow import _NO_GRAD_CONTEXTS, _decorated_no_grad
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name, walk
+from .package_text import naming, package_scope
 from .project import load_index, register_cache
-from .project_calls import _MAX_BYTES, _MAX_FILES, package_scope, package_texts
 
 _MAX_REF_FILES = 40  # files naming one class; more and the class stays judged
 _MAX_DEPTH = 4  # containing models followed upwards
 _LOADERS = {"from_pretrained", "from_config", "from_single_file"}
-_CLASS_DEF = re.compile(rb"^[ \t]*class[ \t]+([A-Za-z_]\w*)", re.M)
-_WORD = re.compile(rb"[A-Za-z_]\w*")
 _TRAINING_CALLS = {"train", "requires_grad_", "forward", "__call__"}
 
-_NAMING: Dict[str, Optional[Dict[str, List[str]]]] = {}  # scope -> class name -> files naming it (None: too big)
 _RESULTS: Dict[Tuple[str, str], bool] = {}
 
 
 def clear_cache() -> None:
-    _NAMING.clear()
     _RESULTS.clear()
 
 
-register_cache(clear_cache, "all")  # a name index per package (small, costly to rebuild) and per-class answers
+register_cache(clear_cache, "all")  # per-class answers (the package's name index is package_text's)
 
 
 def offers_training(info: ClassInfo) -> bool:
@@ -100,30 +96,9 @@ def _never_trained(info: ClassInfo, settings: object, depth: int, seen: FrozenSe
     return result
 
 
-def _naming(scope: str) -> Optional[Dict[str, List[str]]]:
-    """Class name defined in the scope -> files whose text names it; None when the scan was cut short."""
-    if scope not in _NAMING:
-        defined: Set[bytes] = set()
-        files = 0
-        size = 0
-        for _, data in package_texts(scope):
-            files += 1
-            size += len(data)
-            defined.update(_CLASS_DEF.findall(data))
-        if files >= _MAX_FILES or size >= _MAX_BYTES:
-            _NAMING[scope] = None
-            return None
-        found: Dict[str, List[str]] = {}
-        for path, data in package_texts(scope):
-            for word in defined.intersection(_WORD.findall(data)):
-                found.setdefault(word.decode("ascii", "replace"), []).append(path)
-        _NAMING[scope] = found
-    return _NAMING[scope]
-
-
 def _files_naming(info: ClassInfo) -> Optional[List[str]]:
     """The files whose text names the class, or None when they cannot all be read."""
-    index = _naming(package_scope(info.module.filename))
+    index = naming(package_scope(info.module.filename))
     paths = index.get(info.name, []) if index is not None else None
     return paths if paths is not None and len(paths) <= _MAX_REF_FILES else None
 

@@ -39,6 +39,7 @@ class Built:
     # kind "classrefs": a literal list of them (`inception_blocks = [BasicConv2d, InceptionA, ...]`)
     ref: Optional[ast.expr] = None
     items: Optional[Tuple["Built", ...]] = None
+    handed: bool = False  # a module argument of __init__ stored as is (`self.original = module`), not built here
 
 
 @dataclass
@@ -926,7 +927,8 @@ class InitCollector:
                 for name, (held, owner, stmt, under) in self._held.items():
                     if held == token and name not in self.facts.attrs:
                         self.facts.attrs[name] = TrainableAttr(name, stmt.lineno, stmt.col_offset, owner.name,
-                                                               Built("model"), under, owner.module.filename)
+                                                               Built("model", handed=True), under,
+                                                               owner.module.filename)
 
     def _class_reference(self, node: ast.expr) -> Built:
         """`nn.BatchNorm2d` or `BasicConv2d` used as a value: a class that builds a module when called."""

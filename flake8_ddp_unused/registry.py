@@ -28,7 +28,8 @@ _FIXES = (
     '`strategy="ddp_find_unused_parameters_true"` for Lightning, '
     '`torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}` for the fastNLP Trainer, '
     "`ddp_find_unused_parameters=True` for HF `TrainingArguments`, "
-    "`DistributedDataParallelKwargs(find_unused_parameters=True)` for accelerate). "
+    "`DistributedDataParallelKwargs(find_unused_parameters=True)` for accelerate, "
+    "`--find-unused-parameters` for fairseq-train). "
     "That flag costs an extra graph traversal every iteration."
 )
 
@@ -202,8 +203,13 @@ MODEL_RULES: Tuple[Rule, ...] = (
         use_instead="""        self.aux = nn.Linear(8, 2) if use_aux else None""",
         known_limits="Only flags stored from a constructor argument or a literal in `__init__` and never "
         "reassigned elsewhere in the class, and switches of configuration objects with a literal default "
-        "(configuration classes, dataclasses, the file's argparse parsers), are judged, at that default.",
+        "(configuration classes, dataclasses, the file's argparse parsers), are judged, at that default. "
+        "A module handed to the constructor and stored as is (a wrapper's `self.original = module`) cannot "
+        "be built under the flag: the message says to freeze it instead.",
         options=_MODEL_OPTIONS,
+        # a module the class is given rather than builds (peft's `ModulesToSaveWrapper.original_module`)
+        extra={"handed_message": "{attr} in {cls} gets no gradient by default: used only when {guard} (default "
+                                 "{default}); freeze it (it is handed in), or {fix}"},
     ),
     Rule(
         code="DDP901",

@@ -53,7 +53,7 @@ class ClassFacts:
     init: InitFacts
     flow: FlowResult
     file: FileFacts
-    framework: str = "torch"  # torch | lightning | hf | fastnlp | accelerate
+    framework: str = "torch"  # torch | lightning | hf | fastnlp | accelerate | fairseq
     # methods that other classes of the file call directly (`self.encoder.encode(x)`), each analysed
     # as an entry of its own: an attribute live in one of them is live
     extra_flows: List[FlowResult] = field(default_factory=list)
@@ -68,6 +68,7 @@ FIX_TEXT = {
     "hf": "leave ddp_find_unused_parameters unset or True",
     "fastnlp": 'pass torch_kwargs={"ddp_kwargs": {"find_unused_parameters": True}}',
     "accelerate": "pass DistributedDataParallelKwargs(find_unused_parameters=True)",
+    "fairseq": "pass --find-unused-parameters to fairseq-train",  # fairseq builds the DDP wrapper itself
 }
 
 
@@ -286,8 +287,17 @@ def findings_for(facts: ClassFacts, attr: TrainableAttr, verdict: Verdict) -> Li
                            else f"never reaches what {entry} returns")
     else:
         return []
-    message = rules[code].message.format(**fields)
+    template = rules[code].message
+    if code == "DDP102" and _handed_in(attr):
+        template = rules[code].extra["handed_message"]  # not built here: "build it under that flag" cannot apply
+    message = template.format(**fields)
     return [Finding(code, attr.line, attr.col, message, facts.name, label, attr.name, verdict.unused_elements)]
+
+
+def _handed_in(attr: TrainableAttr) -> bool:
+    """A module ``__init__`` is given and stores as is (``self.original = module``), built by nothing in the
+    class (a deep copy of it is built here: that one can be built under the flag)."""
+    return attr.built.handed
 
 
 _WHY = {"random": "random", "data values": "data", "task or mode argument": "task or mode", "rank": "rank"}
