@@ -13,7 +13,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from . import project
+from . import package_text, project
 from .index import FileIndex, FunctionNode
 
 _MAX_FILES = 400  # files of one project looked at for call sites
@@ -23,26 +23,17 @@ _MAX_BYTES = 1_000_000
 _TREES: Dict[str, List[str]] = {}
 # (path, name) -> (mtime_ns, whether the text calls the name)
 _CALLED_NAMES: Dict[Tuple[str, str], Tuple[int, bool]] = {}
-# root directory -> name -> the files of the project whose text calls it (one read of each file)
-_CALLERS: Dict[str, Dict[str, List[str]]] = {}
-_CALLED = re.compile(rb"\b([A-Z]\w*)\s*\(")  # class names, as PEP 8 writes them
 
 
 def clear_cache() -> None:
     _TREES.clear()
     _CALLED_NAMES.clear()
-    _CALLERS.clear()
-
-
-def _project_root(path: str) -> str:
-    root, module = project.package_root(path)
-    if not module or "." not in module:
-        root = os.path.dirname(os.path.abspath(path))  # a script, or a top-level module: its directory
-    return root
 
 
 def _project_files(path: str) -> List[str]:
-    root = _project_root(path)
+    root, module = project.package_root(path)
+    if not module or "." not in module:
+        root = os.path.dirname(os.path.abspath(path))  # a script, or a top-level module: its directory
     if root in _TREES:
         return _TREES[root]
     found: List[str] = []
@@ -104,31 +95,20 @@ def candidate_files(index: FileIndex, name: str) -> List[FileIndex]:
 
 
 def files_calling(index: FileIndex, name: str) -> Optional[List[FileIndex]]:
-    """Like :func:`candidate_files`, for callers that ask about many class names: the project's files are read
-    once and indexed by every capitalised name they call. A name that is not capitalised is not indexed: None."""
-    out = [index]
+    """Like :func:`candidate_files`, for callers that ask about many class names: the files of the package that
+    write ``Name(``, from the package's one text scan (package_text.py). None when the scan does not cover the
+    name (not capitalised) or was cut short by its bounds: some call sites would go unseen."""
     if not name[:1].isupper():
         return None
+    out = [index]
     if index.filename.startswith("<") or project.is_installed_file(index.filename):
         return out
     here = os.path.abspath(index.filename)
-    files = _project_files(here)
-    root = _project_root(here)
-    callers = _CALLERS.get(root)
-    if callers is None:
-        callers = _CALLERS[root] = {}
-        for path in files:
-            try:
-                if os.path.getsize(path) > _MAX_BYTES:
-                    continue
-                with open(path, "rb") as handle:
-                    text = handle.read()
-            except OSError:
-                continue
-            for called in set(_CALLED.findall(text)):
-                callers.setdefault(called.decode("ascii", "replace"), []).append(path)
-    for path in callers.get(name, ()):
-        if path != here:
+    text = package_text.scan(package_text.package_scope(here))
+    if not text.complete:
+        return None
+    for path in text.constructed.get(name, ()):
+        if os.path.abspath(path) != here:
             other = project.load_index(path)
             if other is not None:
                 out.append(other)

@@ -27,10 +27,11 @@ def argument_calls(info: ClassInfo, param: str) -> Optional[List[Tuple[FileIndex
     init = info.methods.get("__init__")
     if init is None or not info.name[:1].isupper():
         return None  # the project index covers capitalised class names only: other sites would go unseen
+    sites = _sites(info)
+    if sites is None or len(sites) > _MAX_SITES:
+        return None
     found: List[Tuple[FileIndex, ast.Call]] = []
-    for index, scope, call in _sites(info):
-        if len(found) >= _MAX_SITES:
-            return None
+    for index, scope, call in sites:
         arg = callsites.bound_argument(init, call, param, skip_self=True)
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             return None
@@ -41,24 +42,27 @@ def argument_calls(info: ClassInfo, param: str) -> Optional[List[Tuple[FileIndex
     return found or None
 
 
-def _sites(info: ClassInfo) -> Iterator[Tuple[FileIndex, ast.AST, ast.Call]]:
-    """(file, enclosing function or module, call) for every call that builds ``info``."""
+def _sites(info: ClassInfo) -> Optional[List[Tuple[FileIndex, ast.AST, ast.Call]]]:
+    """(file, enclosing function or module, call) for every call that builds ``info``; None when some may go
+    unseen (the package's text scan was cut short)."""
+    sites = []
     for method in info.methods.values():
         names = [d.id for d in method.decorator_list if isinstance(d, ast.Name)]
         params = method.args.posonlyargs + method.args.args
         if "classmethod" in names and params:
             own = params[0].arg  # `cls(encoder=encoder, ...)` in `from_encoder_decoder_pretrained`
-            for node in walk(method):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == own:
-                    yield info.module, method, node
-    files = callsites.files_calling(info.module, info.name) or []
+            sites += [(info.module, method, node) for node in walk(method)
+                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == own]
+    files = callsites.files_calling(info.module, info.name)
+    if files is None:
+        return None
     pattern = re.compile(rf"\b{re.escape(info.name)}\s*\(")
     for index in files:
         lines = {n for n, line in enumerate(index.lines, start=1) if info.name in line and pattern.search(line)}
         for scope in _scopes(index, lines):
-            for node in walk(scope):
-                if isinstance(node, ast.Call) and callsites.refers_to(index, node.func, info.module, info.name):
-                    yield index, scope, node
+            sites += [(index, scope, node) for node in walk(scope) if isinstance(node, ast.Call)
+                      and callsites.refers_to(index, node.func, info.module, info.name)]
+    return sites
 
 
 def _scopes(index: FileIndex, lines: Set[int]) -> Iterator[ast.AST]:
