@@ -12,11 +12,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field, replace
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
-from . import config_defaults, init_state, unroll
+from . import config_defaults, init_state, project, unroll
 from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
 from .values import (ALWAYS, BATCH, BUILT, EMPTY, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, GiveUp, Guard,
@@ -114,9 +114,20 @@ def _is_self_attr(node: cst.BaseExpression) -> Optional[str]:
 _CODE_MODULE = cst.Module(body=[])
 
 
+_CODE_TEXTS: Dict[cst.CSTNode, str] = {}  # by identity (libcst nodes hash by id); dropped before each file
+
+
 def code_of(node: cst.CSTNode) -> str:
-    text = _CODE_MODULE.code_for_node(node)
-    return " ".join(text.split())
+    """The node's source on one line. Kept per node: the interpreter classifies the same test again in every
+    context that inlines its method and on each pass of a loop, and libcst's code generation was a tenth of
+    the CPU of transformers' slowest files."""
+    text = _CODE_TEXTS.get(node)
+    if text is None:
+        text = _CODE_TEXTS[node] = " ".join(_CODE_MODULE.code_for_node(node).split())
+    return text
+
+
+project.register_cache(_CODE_TEXTS.clear, "file")
 
 
 def _int_of(node: Optional[cst.BaseExpression]) -> Optional[int]:
@@ -250,7 +261,11 @@ def _assigned_in(cls: ast.ClassDef) -> Tuple[FrozenSet[str], List[Tuple[FrozenSe
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
         for target in targets:
-            for part in walk(target):
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                parts: Iterable[ast.AST] = (target, target.value)  # `self.x`, `x`: what the walk finds, unwalked
+            else:
+                parts = (target,) if isinstance(target, ast.Name) else walk(target)
+            for part in parts:
                 if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == "self":
                     assigned.add(part.attr)
                 elif isinstance(part, ast.Name):
@@ -1197,9 +1212,17 @@ class FlowAnalyzer:
         ``setattr(self, name, ...)`` with a computed name is not counted: HF's ``set_input_embeddings`` writes the
         layer the constant names, not the constant."""
         name = re.escape(attr)
-        pattern = re.compile(rf"self\.{name}\s*(?:[-+*/|&]?=[^=]|:)|\bsetattr\(\s*self\s*,\s*['\"]{name}['\"]")
-        return any(info.fact(("flow.written_on_self", attr), lambda info=info: bool(pattern.search(
-            "".join(info.module.lines[info.node.lineno - 1:info.node.end_lineno])))) for info in self.mro)
+        # two patterns that each start with a literal, the word boundary checked behind it (one alternation
+        # starting with `\b` was tried at every character of the class's text: 0.75 s of CPU on transformers'
+        # ten slowest files)
+        assigned = re.compile(rf"self\.{name}\s*(?:[-+*/|&]?=[^=]|:)")
+        by_name = re.compile(rf"setattr\((?<!\wsetattr\()\s*self\s*,\s*['\"]{name}['\"]")
+
+        def written(info: ClassInfo) -> bool:
+            text = "".join(info.module.lines[info.node.lineno - 1:info.node.end_lineno])
+            return assigned.search(text) is not None or by_name.search(text) is not None
+
+        return any(info.fact(("flow.written_on_self", attr), lambda info=info: written(info)) for info in self.mro)
 
     def _config_getattr(self, node: cst.Call, name: str) -> Optional[Val]:
         """`getattr(self.config, "x", default)`: the configuration's default, else the getattr default."""
