@@ -540,8 +540,10 @@ class InitCollector:
         else:
             self.facts.params.pop(name, None)
         if built.kind == "none":
-            if name in self.facts.attrs and not _is_none(value):
-                # reassigned to something we do not know: stop judging it
+            if name in self.facts.attrs and (not _is_none(value) or under is None):
+                # reassigned to something we do not know: stop judging it; or set to None on every path (a
+                # subclass dropping its base's head): no parameters are left under the name (nn.Module.__setattr__).
+                # Under a condition, `None` is the other branch of a conditional build and changes nothing.
                 del self.facts.attrs[name]
             return
         previous = self.facts.attrs.get(name)
