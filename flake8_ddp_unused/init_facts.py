@@ -357,21 +357,20 @@ class InitCollector:
                                              lambda: init_state.written_attributes(func)))
         if "*" in written:
             return
+        changed = set(written)
+        if self._literals:  # `self.names = []` then `self.names.append(n)` in __init__ itself: not that literal
+            for info in self.mro:
+                for func in info.methods.values():
+                    if (info.module.filename, func.lineno) in self._visited:
+                        changed.update(info.fact(("init_state.mutated", id(func)),
+                                                 lambda: init_state.written_attributes(func, in_place_only=True)))
         self.facts.literals = {name: value for name, value in self._literals.items()
-                               if self._stored.get(name) == 1 and name not in written and not self._mutated(name)}
+                               if self._stored.get(name) == 1 and name not in changed}
         if not self._held or not self._keys:
             return
         self.facts.held = {name: held[0] for name, held in self._held.items()
                            if self._stored.get(name) == 1 and name not in written}
         self.facts.keys = {name: frozenset(keys) for name, keys in self._keys.items() if name not in written}
-
-    def _mutated(self, name: str) -> bool:
-        """``self.<name>.append(...)``, ``self.<name>[i] = ...``, ``self.<name> += ...``, ``del self.<name>[i]`` in the
-        text of the readable classes, ``__init__`` included: the literal it was set to is not what it holds."""
-        pattern = re.compile(rf"\bself\.{name}\s*(?:\.\s*(?:append|extend|insert|remove|pop|clear|sort|reverse)\b"
-                             rf"|\[[^\]]*\]\s*[-+*/|&]?=(?!=)|[-+*/|&]=)|\bdel\s+self\.{name}\s*\[")
-        return any(pattern.search("".join(c.module.lines[c.node.lineno - 1:c.node.end_lineno or c.node.lineno]))
-                   for c in self.mro)
 
     # ---- method lookup through the readable MRO ----
     def _lookup(self, name: str, start: int) -> Optional[Tuple[ClassInfo, FunctionNode]]:

@@ -29,14 +29,20 @@ _MUTATORS = {"update", "pop", "popitem", "clear", "setdefault", "__setitem__", "
              "register_module", "append", "extend", "insert"}
 
 
-def written_attributes(func: ast.AST) -> FrozenSet[str]:
+def written_attributes(func: ast.AST, in_place_only: bool = False) -> FrozenSet[str]:
     """`self.<name>` written in one function: assigned, stored into, deleted from, or mutated ("*" for
-    `setattr`/`delattr`)."""
+    `setattr`/`delattr`). With ``in_place_only``, a plain `self.<name> = value` does not count: what is left
+    changes the object `self.<name>` holds (`self.names.append(n)`, `self.names += [n]`, `self.d[k] = v`)."""
     written: Set[str] = set()
     for node in walk(func):
         targets: list = []
         if isinstance(node, ast.Assign):
             targets = list(node.targets)
+            if in_place_only:
+                targets = [t for t in targets if not (isinstance(t, ast.Attribute) and isinstance(
+                    t.value, ast.Name) and t.value.id == "self")]
+        elif isinstance(node, ast.AnnAssign) and in_place_only:
+            targets = []
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
         elif isinstance(node, ast.Delete):
