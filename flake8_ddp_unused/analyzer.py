@@ -20,7 +20,7 @@ from .project_calls import called_method_names, trains_with_hf_trainer
 from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, judge_attribute
 from .settings import Settings
 from .skips import Skip, one_per_chain
-from .summaries import ModelFlow, partial_findings
+from .summaries import ModelFlow, bind_handed_modules, partial_findings
 from .values import FlowResult, Use
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -146,6 +146,7 @@ class FileAnalysis:
                                          f"it inherits through more than {MAX_MRO} classes"))
             return None
         init = InitCollector(self.index, info, mro, complete).collect()
+        bind_handed_modules(info, init)  # `self.encoder = encoder`: the module the project hands over
         if not init.attrs:
             # nothing trainable to judge: skip the libcst parse of the training step
             return ClassFacts(info.name, kind, entry, init, FlowResult(entry=entry), self.file, self.framework)

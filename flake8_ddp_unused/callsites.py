@@ -13,7 +13,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from . import project
+from . import package_text, project
 from .index import FileIndex, FunctionNode
 
 _MAX_FILES = 400  # files of one project looked at for call sites
@@ -98,6 +98,27 @@ def candidate_files(index: FileIndex, name: str) -> List[FileIndex]:
         other = project.load_index(path)
         if other is not None:
             out.append(other)
+    return out
+
+
+def files_calling(index: FileIndex, name: str) -> Optional[List[FileIndex]]:
+    """Like :func:`candidate_files`, for callers that ask about many class names: the files of the package that
+    write ``Name(``, from the package's one text scan (package_text.py). None when the scan does not cover the
+    name (not capitalised) or was cut short by its bounds: some call sites would go unseen."""
+    if not name[:1].isupper():
+        return None
+    out = [index]
+    if index.filename.startswith("<") or project.is_installed_file(index.filename):
+        return out
+    here = os.path.abspath(index.filename)
+    text = package_text.scan(package_text.package_scope(here))
+    if not text.complete:
+        return None
+    for path in text.constructed.get(name, ()):
+        if os.path.abspath(path) != here:
+            other = project.load_index(path)
+            if other is not None:
+                out.append(other)
     return out
 
 

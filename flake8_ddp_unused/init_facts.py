@@ -76,6 +76,9 @@ class InitFacts:
     keys: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     # `self.out_indices = [0, 2, 4, 6]`: attributes __init__ sets once to a small literal, changed nowhere else
     literals: Dict[str, tuple] = field(default_factory=dict)
+    # `self.encoder = encoder`, a parameter of the class's own __init__ stored as it is: the module the caller
+    # hands over (constructed.py finds it at the project's construction sites) -> (parameter, line, column)
+    params: Dict[str, Tuple[str, int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -530,6 +533,11 @@ class InitCollector:
             built = Built("none")  # self.block = BasicBlock holds a class, not parameters
         if built.kind == "none" and self._is_empty_container(value):
             self._empty[name] = (owner, stmt, built_under, dotted_name(value.func) or "")  # type: ignore[attr-defined]
+        if built.kind == "none" and isinstance(value, ast.Name) and value.id not in local and under is None and (
+                self._own_init_param(owner, value.id)):
+            self.facts.params[name] = (value.id, stmt.lineno, stmt.col_offset)
+        else:
+            self.facts.params.pop(name, None)
         if built.kind == "none":
             if name in self.facts.attrs and (not _is_none(value) or under is None):
                 # reassigned to something we do not know: stop judging it; or set to None on every path (a
@@ -623,6 +631,19 @@ class InitCollector:
                 if attr is not None and attr.built.kind == "container":
                     attr.built.length = None  # grown after construction: its size is no longer known
                     attr.built.keys = None
+
+    def _own_init_param(self, owner: ClassInfo, name: str) -> bool:
+        """``name`` is a required parameter of the collected class's own ``__init__``, as passed (not reassigned):
+        an optional one (``downsample=None``) is often not given, and then holds no module at all."""
+        init = self.cls.methods.get("__init__")
+        if owner is not self.cls or init is None or self._tokens.get(name) != (
+                f"{owner.module.filename}:{init.lineno}:{name}"):
+            return False
+        args = init.args
+        positional = args.posonlyargs + args.args
+        required = [a.arg for a in positional[:len(positional) - len(args.defaults)]]
+        required += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+        return name in required
 
     def _unrolled(self, owner: ClassInfo, stmt: ast.For, defaults: Dict[str, Optional[str]],
                   local: Dict[str, Built], under: Optional[str]) -> bool:

@@ -27,10 +27,10 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tup
 
 import libcst as cst
 
-from . import project
+from . import constructed, project
 from .flow import EXITS, FALLS, FlowAnalyzer, Frame, _decorated_no_grad, code_of
 from .index import ClassInfo, FileIndex, walk
-from .init_facts import TRAINABLE_KINDS, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
+from .init_facts import TRAINABLE_KINDS, Built, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
 from .registry import rules_by_code
 from .rules import FIX_TEXT, ClassFacts, Finding
 from .values import ALWAYS, NEVER, WHOLE, GiveUp, Guard, Use, Val, flatten, join
@@ -461,6 +461,9 @@ def _child_of_attr(analyzer: FlowAnalyzer, attr: str) -> Optional[Tuple[ClassInf
         not trainable.file or c.module.filename == trainable.file)), None)
     if owner is None:
         return None
+    handed = _cache(owner.module).get(("param_child", owner.name, attr))
+    if handed is not None:
+        return handed  # type: ignore[return-value]
     call = _ctor_call(owner, trainable)
     if call is None:
         return None
@@ -557,6 +560,13 @@ def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
         not trainable.file or c.module.filename == trainable.file)), None)
     if owner is None:
         return None
+    handed = _cache(owner.module).get(("param_child", owner.name, attr))
+    if handed is not None:  # a module handed to the constructor (constructed.py)
+        child, call = handed  # type: ignore[misc]
+        mro, complete = child.module.mro(child)
+        if not complete or not _may_return_parts(child, mro):
+            return None
+        return summary_for(child, Context(_ctor_flags(child, call), _call_shape(node)))
     child = _class_of_ctor(owner.module, trainable.built.ctor)  # as written: no look at the call yet
     if child is not None:
         mro, complete = child.module.mro(child)
@@ -632,7 +642,51 @@ def _init_facts(info: ClassInfo) -> InitFacts:
     if key not in memo:
         mro, complete = info.module.mro(info)
         memo[key] = InitCollector(info.module, info, mro, complete).collect()
+        bind_handed_modules(info, memo[key])  # type: ignore[arg-type]
     return memo[key]  # type: ignore[return-value]
+
+
+def bind_handed_modules(info: ClassInfo, init: InitFacts) -> None:
+    """``self.encoder = encoder`` of an ``__init__`` parameter: when every construction site of the class in
+    the project passes a module built by a call whose class is known, and all of them the same class with the
+    same constructor flags (``Seq2Seq(encoder=BertModel(config))``), the attribute is that child, built on its
+    ``self.encoder = encoder`` line. Otherwise it stays unknown, as before. Only for an attribute the class
+    calls (``self.encoder(``), so classes that merely keep an argument cost nothing."""
+    if not init.params or init.dynamic_attrs:
+        return
+    mro, complete = info.module.mro(info)
+    text = "".join("".join(c.module.lines[c.node.lineno - 1:c.node.end_lineno or c.node.lineno]) for c in mro)
+    for name, (param, line, col) in init.params.items():
+        if name in init.attrs or f"self.{name}(" not in text:
+            continue
+        found = _handed_child(info, param)
+        if found is None:
+            continue
+        _cache(info.module)[("param_child", info.name, name)] = found
+        init.attrs[name] = TrainableAttr(name, line, col, info.name, Built("module_class", found[0].name), None,
+                                         info.module.filename)
+
+
+def _handed_child(info: ClassInfo, param: str) -> Optional[Tuple[ClassInfo, ast.Call]]:
+    memo = _cache(info.module)
+    key = ("handed", info.name, param)
+    if key not in memo:
+        memo[key] = _find_handed_child(info, param)
+    return memo[key]  # type: ignore[return-value]
+
+
+def _find_handed_child(info: ClassInfo, param: str) -> Optional[Tuple[ClassInfo, ast.Call]]:
+    calls = constructed.argument_calls(info, param)
+    if calls is None:
+        return None
+    resolved = [(_child_class(index, call), call) for index, call in calls]
+    if any(child is None for child, _ in resolved):
+        return None
+    classes = {(os.path.abspath(c.module.filename), c.name) for c, _ in resolved}  # type: ignore[union-attr]
+    flags = {_ctor_flags(child, call) for child, call in resolved}  # type: ignore[arg-type]
+    if len(classes) != 1 or len(flags) != 1:
+        return None
+    return resolved[0]  # type: ignore[return-value]
 
 
 def _child_class(index: FileIndex, call: ast.Call) -> Optional[ClassInfo]:

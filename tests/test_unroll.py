@@ -71,3 +71,32 @@ def test_a_longer_loop_or_a_reassigned_literal_stays_silent() -> None:
         """
     assert _findings(source("[0, 1]", "self.stages[:1]")) == []
     assert _findings(source("[0, 1, 2]", "self.stages", changed)) == []
+
+
+def test_a_list_filled_after_its_literal_is_not_that_literal() -> None:
+    """mmsegmentation's ResNet shape: `self.res_layers = []`, then names appended in `__init__` and read back with
+    `getattr` in forward. The empty literal is not what the list holds: no unrolling, the class stays silent (it
+    used to read as an empty loop, and the stem's output as never returned)."""
+    source = """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self, num_stages=2):
+                super().__init__()
+                self.stem = nn.Linear(2, 2)
+                self.res_layers = []
+                for i in range(num_stages):
+                    name = f"layer{i + 1}"
+                    self.add_module(name, nn.Linear(2, 2))
+                    self.res_layers.append(name)
+
+            def forward(self, x):
+                x = self.stem(x)
+                outs = []
+                for name in self.res_layers:
+                    x = getattr(self, name)(x)
+                    outs.append(x)
+                return tuple(outs)
+        """
+    assert _findings(source) == []
+    assert _findings(source.replace("self.res_layers.append(name)", "pass")) == [("DDP004", "self.stem")]
