@@ -350,20 +350,18 @@ class InitCollector:
         if not self._literals and (not self._held or not self._keys):
             return
         written: Set[str] = set()
+        grown: Set[str] = set()  # `self.names = []` then `self.names.append(n)` in __init__ itself: not that literal
         for info in self.mro:
             for func in list(info.methods.values()) + list(info.properties.values()):
                 if (info.module.filename, func.lineno) not in self._visited:
                     written.update(info.fact(("init_state.written", id(func)),
                                              lambda: init_state.written_attributes(func)))
+                elif self._literals:
+                    grown.update(info.fact(("init_state.mutated", id(func)),
+                                           lambda: init_state.written_attributes(func, in_place_only=True)))
         if "*" in written:
             return
-        changed = set(written)
-        if self._literals:  # `self.names = []` then `self.names.append(n)` in __init__ itself: not that literal
-            for info in self.mro:
-                for func in info.methods.values():
-                    if (info.module.filename, func.lineno) in self._visited:
-                        changed.update(info.fact(("init_state.mutated", id(func)),
-                                                 lambda: init_state.written_attributes(func, in_place_only=True)))
+        changed = written | grown
         self.facts.literals = {name: value for name, value in self._literals.items()
                                if self._stored.get(name) == 1 and name not in changed}
         if not self._held or not self._keys:
