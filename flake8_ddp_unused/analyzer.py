@@ -295,6 +295,7 @@ class FileAnalysis:
         # sites use for the model they start, still holds that class's own verdicts.
         bases = {(c.module.filename, c.name) for info, _, _ in per_class for c in self.index.mro(info)[0][1:]}
         findings: Dict[Tuple[int, str, str], Finding] = {}
+        named_by_builder: Dict[Tuple[int, str, str], Finding] = {}
         verdicts_by_class = {info.name: verdicts for info, _, verdicts in per_class}
         children = {info.name: (info, facts, verdicts) for info, facts, verdicts in per_class
                     if info.module is self.index}
@@ -320,14 +321,23 @@ class FileAnalysis:
             here += [f for f in omitted[info.name] if facts.init.attrs[f.attr_name].file == self.index.filename]
             here = [f for f in here if not (f.code == "DDP901" and (info.name, f.attr_name) in decided)]
             self._reports[info.name] = ClassReport(info, facts, own, self)
-            if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
+            is_base = (info.module.filename, info.name) in bases
+            if is_base:
+                # a base's own forward is overridden by what gets trained, but an attribute it builds that is
+                # dead in it and in every subclass is its own finding: the message names the class that builds it
+                here = [f for f in here if facts.init.attrs[f.attr_name].owner == info.name
+                        and _dead_in_all(f.attr_name, verdicts_by_class)]
+            if not here or (facts.flow.silent and not facts.flow.limit):
                 continue
-            if here and not offers_training(info) and built_only_for_eval(info.name, self.index.filename):
+            if not offers_training(info) and built_only_for_eval(info.name, self.index.filename):
                 continue  # every construction site in the project puts it in eval mode: never trained
-            if here and never_trained(info, self.settings):
+            if never_trained(info, self.settings):
                 continue  # every use in the project runs it without gradients (inference_only.py)
             for finding in here:
-                findings.setdefault((finding.line, finding.code, finding.attr), finding)
+                (named_by_builder if is_base else findings).setdefault(
+                    (finding.line, finding.code, finding.attr), finding)
+        # the same finding, made from a subclass, names the base that builds the attribute
+        findings.update({key: f for key, f in named_by_builder.items() if key in findings})
         self.skipped = one_per_chain(self.skipped, self._local_bases)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
 
@@ -402,3 +412,9 @@ def _release_analyses() -> None:
 
 project.register_cache(_release_analyses, "file")
 project.register_cache(_ANALYSES.clear, "trees")
+
+
+def _dead_in_all(attr_name: str, verdicts_by_class: Dict[str, Dict[str, "Verdict"]]) -> bool:
+    """No analysed class of the file that has this attribute uses it or leaves it undecided."""
+    return all(verdicts[attr_name].status not in (LIVE, UNDECIDED)
+               for verdicts in verdicts_by_class.values() if attr_name in verdicts)
