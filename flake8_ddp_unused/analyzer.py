@@ -21,7 +21,7 @@ from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, 
 from .settings import Settings
 from .skips import Skip, one_per_chain
 from .summaries import ModelFlow, bind_handed_modules, partial_findings
-from .values import FlowResult, Use
+from .values import WHOLE, FlowResult, Use
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Code that reaches submodules without naming them: with it in a class's methods, a name that is never
@@ -181,9 +181,15 @@ class FileAnalysis:
             by_attr.setdefault(use.attr, []).append(use)
         verdicts = {}
         for name, attr in facts.init.attrs.items():
-            if self._never_judged(attr, facts):
+            uses = by_attr.get(name, [])
+            if name in facts.init.held_in:
+                held = self._held_uses(attr, facts, by_attr)
+                if held is None:
+                    continue
+                uses = uses + held
+            elif self._never_judged(attr, facts):
                 continue
-            verdict = judge_attribute(attr, by_attr.get(name, []), facts)
+            verdict = judge_attribute(attr, uses, facts)
             if verdict.status not in (LIVE, UNDECIDED) and self._live_elsewhere(attr, facts):
                 verdict = Verdict(UNDECIDED)
             elif verdict.status not in (LIVE, UNDECIDED, "batch") and facts.rescued and facts.rescued(name):
@@ -192,6 +198,22 @@ class FileAnalysis:
                 verdict = Verdict(UNDECIDED)  # built only for a configuration whose forward raises NotImplementedError
             verdicts[name] = verdict
         return verdicts
+
+    def _held_uses(self, attr: TrainableAttr, facts: ClassFacts, by_attr: Dict[str, List[Use]]
+                   ) -> Optional[List[Use]]:
+        """`self.net1.bias = self.bias`: the parameter runs wherever net1 runs, so net1's uses are its uses too
+        (whole: net1's forward reads all of it). None when a holder is not judged itself (frozen, read from
+        outside, unknown): then neither is the parameter."""
+        init = facts.init
+        if self._never_judged(attr, replace(facts, init=replace(init, held_in={}))):
+            return None
+        uses: List[Use] = []
+        for holder in sorted(init.held_in[attr.name]):
+            owner = init.attrs.get(holder)
+            if owner is None or self._never_judged(owner, facts):
+                return None
+            uses += [replace(use, index=WHOLE, part=None) for use in by_attr.get(holder, [])]
+        return uses
 
     @staticmethod
     def _live_elsewhere(attr: TrainableAttr, facts: ClassFacts) -> bool:
@@ -254,6 +276,7 @@ class FileAnalysis:
             or attr.name in facts.init.shared
             or attr.name in self.file.tied_names
             or bool({attr.name, "self"} & facts.init.eval_mode)
+            or attr.name in facts.init.held_in  # judged with its holders' uses (verdicts), by nothing else
         )
 
     def run(self) -> List[Finding]:
