@@ -21,7 +21,7 @@ from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, 
 from .settings import Settings
 from .skips import Skip, one_per_chain
 from .summaries import ModelFlow, bind_handed_modules, partial_findings
-from .values import FlowResult, Use
+from .values import WHOLE, FlowResult, Use
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Code that reaches submodules without naming them: with it in a class's methods, a name that is never
@@ -181,9 +181,15 @@ class FileAnalysis:
             by_attr.setdefault(use.attr, []).append(use)
         verdicts = {}
         for name, attr in facts.init.attrs.items():
-            if self._never_judged(attr, facts):
+            uses = by_attr.get(name, [])
+            if name in facts.init.held_in:
+                held = self._held_uses(attr, facts, by_attr)
+                if held is None:
+                    continue
+                uses = uses + held
+            elif self._never_judged(attr, facts):
                 continue
-            verdict = judge_attribute(attr, by_attr.get(name, []), facts)
+            verdict = judge_attribute(attr, uses, facts)
             if verdict.status not in (LIVE, UNDECIDED) and self._live_elsewhere(attr, facts):
                 verdict = Verdict(UNDECIDED)
             elif verdict.status not in (LIVE, UNDECIDED, "batch") and facts.rescued and facts.rescued(name):
@@ -192,6 +198,22 @@ class FileAnalysis:
                 verdict = Verdict(UNDECIDED)  # built only for a configuration whose forward raises NotImplementedError
             verdicts[name] = verdict
         return verdicts
+
+    def _held_uses(self, attr: TrainableAttr, facts: ClassFacts, by_attr: Dict[str, List[Use]]
+                   ) -> Optional[List[Use]]:
+        """`self.net1.bias = self.bias`: the parameter runs wherever net1 runs, so net1's uses are its uses too
+        (whole: net1's forward reads all of it). None when a holder is not judged itself (frozen, read from
+        outside, unknown): then neither is the parameter."""
+        init = facts.init
+        if self._never_judged(attr, replace(facts, init=replace(init, held_in={}))):
+            return None
+        uses: List[Use] = []
+        for holder in sorted(init.held_in[attr.name]):
+            owner = init.attrs.get(holder)
+            if owner is None or self._never_judged(owner, facts):
+                return None
+            uses += [replace(use, index=WHOLE, part=None) for use in by_attr.get(holder, [])]
+        return uses
 
     @staticmethod
     def _live_elsewhere(attr: TrainableAttr, facts: ClassFacts) -> bool:
@@ -254,6 +276,7 @@ class FileAnalysis:
             or attr.name in facts.init.shared
             or attr.name in self.file.tied_names
             or bool({attr.name, "self"} & facts.init.eval_mode)
+            or attr.name in facts.init.held_in  # judged with its holders' uses (verdicts), by nothing else
         )
 
     def run(self) -> List[Finding]:
@@ -272,6 +295,7 @@ class FileAnalysis:
         # sites use for the model they start, still holds that class's own verdicts.
         bases = {(c.module.filename, c.name) for info, _, _ in per_class for c in self.index.mro(info)[0][1:]}
         findings: Dict[Tuple[int, str, str], Finding] = {}
+        named_by_builder: Dict[Tuple[int, str, str], Finding] = {}
         verdicts_by_class = {info.name: verdicts for info, _, verdicts in per_class}
         children = {info.name: (info, facts, verdicts) for info, facts, verdicts in per_class
                     if info.module is self.index}
@@ -297,14 +321,23 @@ class FileAnalysis:
             here += [f for f in omitted[info.name] if facts.init.attrs[f.attr_name].file == self.index.filename]
             here = [f for f in here if not (f.code == "DDP901" and (info.name, f.attr_name) in decided)]
             self._reports[info.name] = ClassReport(info, facts, own, self)
-            if (info.module.filename, info.name) in bases or (facts.flow.silent and not facts.flow.limit):
+            is_base = (info.module.filename, info.name) in bases
+            if is_base:
+                # a base's own forward is overridden by what gets trained, but an attribute it builds that is
+                # dead in it and in every subclass is its own finding: the message names the class that builds it
+                here = [f for f in here if facts.init.attrs[f.attr_name].owner == info.name
+                        and _dead_in_all(f.attr_name, verdicts_by_class)]
+            if not here or (facts.flow.silent and not facts.flow.limit):
                 continue
-            if here and not offers_training(info) and built_only_for_eval(info.name, self.index.filename):
+            if not offers_training(info) and built_only_for_eval(info.name, self.index.filename):
                 continue  # every construction site in the project puts it in eval mode: never trained
-            if here and never_trained(info, self.settings):
+            if never_trained(info, self.settings):
                 continue  # every use in the project runs it without gradients (inference_only.py)
             for finding in here:
-                findings.setdefault((finding.line, finding.code, finding.attr), finding)
+                (named_by_builder if is_base else findings).setdefault(
+                    (finding.line, finding.code, finding.attr), finding)
+        # the same finding, made from a subclass, names the base that builds the attribute
+        findings.update({key: f for key, f in named_by_builder.items() if key in findings})
         self.skipped = one_per_chain(self.skipped, self._local_bases)
         return sorted(findings.values(), key=lambda f: (f.line, f.col, f.code))
 
@@ -379,3 +412,9 @@ def _release_analyses() -> None:
 
 project.register_cache(_release_analyses, "file")
 project.register_cache(_ANALYSES.clear, "trees")
+
+
+def _dead_in_all(attr_name: str, verdicts_by_class: Dict[str, Dict[str, "Verdict"]]) -> bool:
+    """No analysed class of the file that has this attribute uses it or leaves it undecided."""
+    return all(verdicts[attr_name].status not in (LIVE, UNDECIDED)
+               for verdicts in verdicts_by_class.values() if attr_name in verdicts)

@@ -299,6 +299,8 @@ class FlowAnalyzer:
         # used in part (indexed, read by attribute, assigned) or returned
         self.unrolling = 0  # inside an unrolled loop (unroll.py): loop variables hold known values
         self._past: List[Tuple[Val, int]] = []  # loop counters known to be past every listed position
+        self._last_items: Dict[str, Tuple[Val, object, str]] = {}  # loop name -> (the last item, its summary,
+        # the container): `block(...)` in the peeled last iteration of `for block in self.blocks`
 
     def _config_scope(self) -> config_defaults.ConfigScope:
         """The configuration objects the class reads and their literal defaults (config_defaults.py)."""
@@ -707,6 +709,10 @@ class FlowAnalyzer:
             env[name] = join(*values)
 
     def exec_loop(self, stmt: Union[cst.For, cst.While], env: Dict[str, Val], frame: Frame) -> str:
+        if isinstance(stmt, cst.For) and not self.unrolling:
+            peeled = self._peel_last_item(stmt, env, frame)
+            if peeled is not None:
+                return peeled
         saved = frame.guards
         iterable = EMPTY
         plan: Optional[Tuple[List[Dict[str, Val]], int]] = None
@@ -745,6 +751,50 @@ class FlowAnalyzer:
         if stmt.orelse is not None:
             self.exec_block(stmt.orelse.body, env, frame)
         return FALLS
+
+    def _peel_last_item(self, stmt: cst.For, env: Dict[str, Val], frame: Frame) -> Optional[str]:
+        """``for block in self.blocks: text, image = block(text, image)``: the items before the last feed the
+        next iteration whatever part they return, but only the parts of the last item's output that are used
+        after the loop reach anything. So the loop runs as usual over ``self.blocks[:-1]`` (each call uses its
+        item whole), then once more for ``self.blocks[-1]``, whose call is one use per part of its summary
+        (``item_summary``): a part dropped after the loop (the text stream) leaves the last item's parameters
+        that feed only it without gradient. None: an ordinary loop (no summary, a jump in the body, the name
+        used otherwise than called once)."""
+        attr = _is_self_attr(stmt.iter)
+        held = self.init.attrs.get(attr or "")
+        if attr is None or held is None or held.built.kind != "container" or held.frozen or (
+                not isinstance(stmt.target, cst.Name) or stmt.orelse is not None):
+            return None
+        name = stmt.target.value
+        call = _sole_call_of(stmt.body, name)
+        summary = self.item_summary(attr, call) if call is not None else None
+        if summary is None:
+            return None
+        saved = frame.guards
+        before = dict(env)
+        for _ in range(2):  # the items before the last, as an ordinary loop
+            body_env = dict(env)
+            body_env[name] = self.new_use(attr, (None, -1, None), frame, stmt.iter)
+            self.exec_block(stmt.body, body_env, frame)
+            frame.guards = saved
+            self._merge_env(env, [body_env, dict(env)])
+        body_env = dict(env)
+        last = body_env[name] = self.new_use(attr, -1, frame, stmt.iter)
+        self._last_items[name] = (last, summary, attr)
+        try:
+            self.exec_block(stmt.body, body_env, frame)
+        finally:
+            del self._last_items[name]
+        frame.guards = saved
+        env.clear()  # after the loop: what the last iteration left, or (no item at all) what came before
+        env.update(body_env)
+        self._merge_env(env, [body_env, before])
+        return FALLS
+
+    def item_summary(self, attr: str, node: cst.Call) -> Optional[object]:  # noqa: ARG002
+        """What one item of the container ``self.<attr>`` returns, part by part, when called as ``node``, or
+        None (summaries.ModelFlow overrides it)."""
+        return None
 
     def _unroll_plan(self, stmt: cst.For, env: Dict[str, Val]) -> Optional[Tuple[List[Dict[str, Val]], int]]:
         """A loop whose body reads ``getattr(self, <computed name>)`` over known values (unroll.py): the bindings
@@ -1263,7 +1313,8 @@ class FlowAnalyzer:
         """What another method of a summarised child returns and which of its parameters it runs, or None."""
         return None
 
-    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
+    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val],
+                     index: Index = WHOLE) -> Val:
         """The value of a call of a summarised child (only reached when a hook above gave a summary)."""
         raise NotImplementedError
 
@@ -1584,6 +1635,11 @@ class FlowAnalyzer:
         if qual in _RANK_FUNCTIONS:
             return Val(origin=frozenset({"rank"}))
 
+        if isinstance(func, cst.Name) and func.value in self._last_items:
+            last, summary, attr = self._last_items[func.value]
+            if env.get(func.value) is last:  # the last item of a peeled loop: one use per part it returns
+                self.consumed.update(uid for uid, _ in last.taint)
+                return self.child_output(attr, summary, frame, func, self.eval_args(node, env, frame), index=-1)
         callable_node = isinstance(func, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
         callee = self._eval(func, env, frame, test) if callable_node else EMPTY
         callee = self.call_site(callee, frame)
@@ -1786,6 +1842,25 @@ def _builds_record(name: str) -> bool:
     """dict(...) and HF-style output records (``SequenceClassifierOutput``, ``CausalLMOutputWithPast``)."""
     last = name.rsplit(".", 1)[-1]
     return last == "dict" or last.endswith(("Output", "Outputs")) or "OutputWith" in last
+
+
+def _sole_call_of(body: cst.BaseSuite, name: str) -> Optional[cst.Call]:
+    """The one call ``name(...)`` in a loop body that neither jumps nor returns and reads ``name`` nowhere
+    else (passing the item on, or rebinding it, would make what its call returns not all it gives), or None."""
+    calls: List[cst.Call] = []
+    reads = 0
+    stack: List[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Break, cst.Continue, cst.Return, cst.Yield, cst.FunctionDef, cst.Lambda,
+                             cst.ClassDef)):
+            return None
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == name:
+            calls.append(node)
+        elif isinstance(node, cst.Name) and node.value == name:
+            reads += 1
+        stack.extend(node.children)
+    return calls[0] if len(calls) == 1 and reads == 1 else None
 
 
 def _reads_computed_names_in(frame: Frame) -> bool:

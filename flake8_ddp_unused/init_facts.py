@@ -79,6 +79,9 @@ class InitFacts:
     # `self.encoder = encoder`, a parameter of the class's own __init__ stored as it is: the module the caller
     # hands over (constructed.py finds it at the project's construction sites) -> (parameter, line, column)
     params: Dict[str, Tuple[str, int, int]] = field(default_factory=dict)
+    # `self.net1.bias = self.bias`: the attribute is registered in the submodules named here too, so it gets a
+    # gradient wherever one of them runs (and nowhere else than its own uses)
+    held_in: Dict[str, Set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +117,8 @@ _DOTTED_READ = re.compile(r"(?<=[\w)\]])\.([A-Za-z_]\w*)")
 _SELF_READ = re.compile(r"\bself\.([A-Za-z_]\w*)")
 _DOTTED_CALL = re.compile(r"(?<=[\w)\]])\.([A-Za-z_]\w*)\s*\(")
 _SELF_CALL = re.compile(r"\bself\.([A-Za-z_]\w*)\s*\(")
+# `self.net1.bias = ...` in set-up code: a store into a submodule, not a read of `bias` from outside a class
+_SUBMODULE_STORE = re.compile(r"^\s*self\.\w+\.([A-Za-z_]\w*)\s*=(?!=)")
 
 
 def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex] = None) -> FileFacts:
@@ -142,9 +147,11 @@ def file_facts(tree: ast.Module, lines: Sequence[str], index: Optional[FileIndex
             reads = set(_DOTTED_READ.findall(line)) if not prose[number] and not line.lstrip().startswith(
                 ("from ", "import ")) else set()
             own = _SELF_READ.findall(line)
+            store = _SUBMODULE_STORE.match(line) if in_setup[number] else None
+            stored = store.group(1) if store else None
             # `self.x` also matched the generic pattern when preceded by other text: drop exact self reads
-            for name in own:
-                if line.count("." + name) == line.count("self." + name):
+            for name in set(own) | ({stored} if stored else set()):
+                if line.count("." + name) == line.count("self." + name) + (name == stored):
                     reads.discard(name)
             facts.external_reads.update(reads)
             if "(" in line and not in_setup[number]:
@@ -485,6 +492,12 @@ class InitCollector:
                     local.pop(elt.id, None)
             return
         if isinstance(target, ast.Attribute) and _self_chain_root(target.value):
+            holder = _held_store(target, value)
+            if holder is not None:
+                # self.net1.bias = self.bias: registers the model's own attribute in net1 as well; neither a use of
+                # net1 nor of bias in the training step (the judgement follows it through net1's uses)
+                self.facts.held_in.setdefault(holder[1], set()).add(holder[0])
+                return
             # self.decoder.weight = self.embed.weight: weight tying shares both sides
             if _mentions_self(value, owner.module.lines):
                 self.facts.shared.update(_shared_reads(value))
@@ -1070,6 +1083,17 @@ def _mentions_self(node: ast.expr, lines: Sequence[str]) -> bool:
     if first == last and first < len(lines):
         return "self" in lines[first][node.col_offset:node.end_col_offset]
     return any("self" in line for line in lines[first:last + 1])
+
+
+def _held_store(target: ast.Attribute, value: ast.expr) -> Optional[Tuple[str, str]]:
+    """``self.net1.bias = self.bias`` -> ("net1", "bias"): an attribute of ``self`` itself stored into an attribute
+    of a direct submodule. Not ``self.head.weight = self.embed.weight`` (tying two modules' parameters)."""
+    if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"):
+        return None
+    holder = target.value
+    if isinstance(holder, ast.Attribute) and isinstance(holder.value, ast.Name) and holder.value.id == "self":
+        return holder.attr, value.attr
+    return None
 
 
 def _shared_reads(value: ast.expr) -> Set[str]:

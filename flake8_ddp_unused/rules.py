@@ -215,8 +215,8 @@ def judge_attribute(attr: TrainableAttr, uses: Sequence[Use], facts: ClassFacts)
     if any(status == UNDECIDED for _, (status, _, _) in statuses):
         return Verdict(UNDECIDED)
     if live:
-        if any(use.index is WHOLE for use in live):
-            return Verdict(LIVE)
+        if any(use.index is WHOLE for use in live) or {(None, -1, None), -1} <= {use.index for use in live}:
+            return Verdict(LIVE)  # the whole, or the items before the last and the last (a peeled loop)
         unused = unused_elements(attr, [use.index for use in live])
         return Verdict("unused", unused_elements=unused) if unused else Verdict(UNDECIDED)
     for status in STATUS_ORDER:

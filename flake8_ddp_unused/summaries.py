@@ -33,7 +33,7 @@ from .index import ClassInfo, FileIndex, walk
 from .init_facts import TRAINABLE_KINDS, Built, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
 from .registry import rules_by_code
 from .rules import FIX_TEXT, ClassFacts, Finding
-from .values import ALWAYS, NEVER, WHOLE, GiveUp, Guard, Use, Val, flatten, join
+from .values import ALWAYS, NEVER, WHOLE, GiveUp, Guard, Index, Use, Val, flatten, join
 
 PartKey = Union[int, str]
 REST = "*"  # the items after the known ones (``outputs[2:]`` of a tuple with an unknown rest); no field name
@@ -118,12 +118,18 @@ class ModelFlow(FlowAnalyzer):
     def child_method_summary(self, attr: str, method: str, node: cst.Call) -> Optional[object]:
         return summary_of_method(self, attr, method, node)
 
-    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val]) -> Val:
+    def item_summary(self, attr: str, node: cst.Call) -> Optional[object]:
+        if getattr(self, "summarising", False):
+            return None  # a parent sees the container used whole anyway: no cost for it
+        return summary_of_item(self, attr, node)
+
+    def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val],
+                     index: Index = WHOLE) -> Val:
         """``self.bert(x)``: one use of ``self.bert`` per part of what it returns (``.last_hidden_state``
-        only: not the pooler)."""
+        only: not the pooler). ``index``: the item of a container that was called (-1: the last)."""
 
         def part_use(part: object) -> Val:
-            value = self.new_use(attr, WHOLE, frame, node, ref=False)
+            value = self.new_use(attr, index, frame, node, ref=False)
             uid = value.taint[0][0]
             self.uses[uid].part = part
             self.parts[uid] = (summary, part)
@@ -353,7 +359,7 @@ def _never_judged(info: ClassInfo, init: InitFacts) -> FrozenSet[str]:
         ffacts = memo["file_facts"] = file_facts(info.module.tree, info.module.lines, info.module)
     assert isinstance(ffacts, FileFacts)
     names = {name for name, attr in init.attrs.items() if attr.frozen}
-    names |= init.shared | ffacts.frozen_names | ffacts.tied_names | ffacts.external_reads
+    names |= init.shared | set(init.held_in) | ffacts.frozen_names | ffacts.tied_names | ffacts.external_reads
     names |= {name for cls, name in ffacts.frozen_attrs if cls == info.name}
     if info.name in ffacts.frozen_classes:
         names |= set(init.attrs)
@@ -583,6 +589,30 @@ def summary_of_attr(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
         if not complete or not _may_return_parts(child, mro):
             return None
     return summary_for(child, Context(_ctor_flags(child, call), _call_shape(node)))
+
+
+def summary_of_item(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Optional[Summary]:
+    """The summary of one item of ``self.<attr>``, a container built from a comprehension over one class
+    (``nn.ModuleList([Block(dim) for _ in range(depth)])``: every item is that class with the same literal
+    arguments), called as ``node``; or None."""
+    trainable = analyzer.init.attrs.get(attr)
+    if trainable is None or trainable.built.kind != "container" or trainable.frozen:
+        return None
+    owner = next((c for c in analyzer.mro if c.name == trainable.owner and (
+        not trainable.file or c.module.filename == trainable.file)), None)
+    call = _ctor_call(owner, trainable) if owner is not None else None
+    if owner is None or call is None or len(call.args) != 1 or call.keywords:
+        return None
+    built = call.args[0]
+    if not isinstance(built, (ast.ListComp, ast.GeneratorExp)) or not isinstance(built.elt, ast.Call):
+        return None
+    child = _child_class(owner.module, built.elt)
+    if child is None:
+        return None
+    mro, complete = child.module.mro(child)
+    if not complete or not _may_return_parts(child, mro):
+        return None
+    return summary_for(child, Context(_ctor_flags(child, built.elt), _call_shape(node)))
 
 
 def _class_of_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:
@@ -955,6 +985,11 @@ def _hands_out_nothing(mro: Sequence[ClassInfo], name: str) -> bool:
     return True
 
 
+def _before_last(index: object) -> bool:
+    """``(None, -1, None)``: the items before the last one."""
+    return index == (None, -1, None)
+
+
 def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str],
                      mro: Sequence[ClassInfo] = ()) -> List["Finding"]:
     """Findings for the children of one class whose output the class keeps only in part: the child's
@@ -972,11 +1007,15 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
         kept_text: Set[PartKey] = set()
         entries: Set[str] = set()  # the child's methods called (forward, forward_features)
         whole = False
+        last = False  # the parts are those of the container's last item (a peeled loop, flow.py)
         for flow in flows:
             by_summary: Dict[int, Tuple[Summary, Set[PartKey]]] = {}
             for use in flow.uses:
                 if use.attr != name or use.test_only or any(g.kind == NEVER for g in use.guards):
                     continue
+                if _before_last(use.index):
+                    continue  # `self.blocks[:-1]`, used whole: says nothing of the last item
+                last = last or use.index == -1
                 entry = flow.parts.get(use.id)
                 if entry is None:
                     whole = True
@@ -1000,11 +1039,12 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
         kept = ", ".join(part_text(k) for k in sorted(kept_text, key=lambda k: (isinstance(k, str), str(k))))
         rule = rules_by_code()["DDP004"]
         for path in sorted(dead):
-            label = "self." + ".".join((name,) + path)
+            label = f"self.{name}[-1]." + ".".join(path) if last else "self." + ".".join((name,) + path)
             fix = FIX_TEXT.get(facts.framework, FIX_TEXT["torch"])
             if "forward" in entries:
+                call = f"self.{name}[-1](...)" if last else f"self.{name}(...)"
                 message = rule.extra["part_message"].format(
-                    attr=label, cls=facts.name, entry=entry, kept=kept, call=f"self.{name}(...)", fix=fix)
+                    attr=label, cls=facts.name, entry=entry, kept=kept, call=call, fix=fix)
             else:  # only other methods of the child are called: `self.encoder.forward_features(x)`
                 calls = ", ".join(f"self.{name}.{method}(...)" for method in sorted(entries))
                 calls += ", which never uses it" if len(entries) == 1 else ", none of which uses it"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Dict, Iterable, List, Set
@@ -13,6 +14,7 @@ from flake8_ddp_unused.lint import analyze_source
 
 Step = Callable[[nn.Module, Any], torch.Tensor]
 MODEL_CODE_PREFIXES = ("DDP0", "DDP1", "DDP9")
+_ITEM_PATH = re.compile(r"self\.\w+\[(?P<index>-?\d+)\]\.(?P<path>[\w.]+)$")
 
 
 def load_fixture(path: Path) -> ModuleType:
@@ -72,7 +74,12 @@ def expected_culprits(path: Path, model: nn.Module) -> Set[str]:
                 path = finding.attr[len("self."):]  # a child's parameters: self.bert.pooler
             attr = f"{name}.{path}" if name else path
             prefixes = [attr]
-            if finding.elements:
+            item = _ITEM_PATH.match(finding.attr)
+            if item:  # self.blocks[-1].txt_mlp: a path inside one item of a container
+                container = model.get_submodule(attr)
+                position = int(item["index"]) % len(container)  # type: ignore[arg-type]
+                prefixes = [f"{attr}.{position}.{item['path']}"]
+            elif finding.elements:
                 prefixes = _element_prefixes(model.get_submodule(attr), attr, finding.elements)
             expected |= {p for p in params if any(p == x or p.startswith(x + ".") for x in prefixes)}
     return expected

@@ -97,3 +97,45 @@ def test_through_flake8() -> None:
            "handed in)" in proc.stdout, proc.stdout + proc.stderr
     assert "self.shadow in ShadowUnderFlag gets no gradient by default: used only when self.use_shadow (default " \
            "False); build it under that flag" in proc.stdout, proc.stdout + proc.stderr
+
+
+BASE_AND_SUBCLASSES = '''
+import torch.nn as nn
+
+
+class Base(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.body = nn.Linear(dim, dim)
+        self.norm_extra = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+class Small(Base):
+    def __init__(self):
+        super().__init__(dim=8)
+
+
+class BodyOnly(Base):
+    def __init__(self):
+        super().__init__(dim=16)
+
+    def forward(self, x):
+        return self.body(x)
+'''
+
+
+def test_dead_everywhere_names_the_class_that_builds_it() -> None:
+    """imagen-pytorch 0.8.5: `Unet.__init__` builds `norm_mid_cond` that no forward of Unet or its presets runs;
+    the finding sits on Unet's line and named the first preset subclass (`BaseUnet64`), which the user never
+    wrote. Dead in the base and every subclass: the base is named. Dead in one subclass only: that subclass,
+    on its own `__init__` line (where its `# noqa` goes)."""
+    got = _messages(BASE_AND_SUBCLASSES)
+    assert "self.norm_extra in Base" in got, got
+    assert not any(key.startswith("self.norm_extra in ") and key != "self.norm_extra in Base" for key in got), got
+    assert "self.head in BodyOnly" in got and "self.head in Base" not in got, got
+    lines = {f.message.split(" gets ")[0]: f.line for f in analyze_source(BASE_AND_SUBCLASSES)}
+    assert lines["self.norm_extra in Base"] == 9 and lines["self.head in BodyOnly"] == 22, lines

@@ -35,7 +35,9 @@ SOURCES = CORPORA / "src"
 CASES_FILE = HERE / "cases.toml"
 
 # "self.a, self.b.c in Klass" as the messages write culprits (model and launch-site findings alike)
-NAMES = re.compile(r"((?:self(?:\.\w+)+)(?:, self(?:\.\w+)+)*)(?: and \d+ more)? in (\w+)")
+# (an item of a container is written `self.blocks[-1].txt_mlp`; it is scored as the path `blocks.-1.txt_mlp`)
+NAMES = re.compile(r"((?:self(?:\.\w+|\[-?\d+\])+)(?:, self(?:\.\w+|\[-?\d+\])+)*)(?: and \d+ more)? in (\w+)")
+ITEM = re.compile(r"\[(-?\d+)\]")
 LINE = re.compile(r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<code>DDP\d{3}) (?P<text>.*)$")
 
 
@@ -184,7 +186,8 @@ def parse(output: str) -> List[Finding]:
         names = []
         for attrs, cls in NAMES.findall(match["text"]):
             for attr in attrs.split(", "):
-                names.append(f"{cls}.{attr[len('self.'):]}")
+                path = ITEM.sub(r".\1", attr[len("self."):])
+                names.append(f"{cls}.{path}")
         findings.append(Finding(match["path"], int(match["line"]), match["code"], match["text"], names))
     return findings
 

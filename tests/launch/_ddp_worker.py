@@ -3,6 +3,7 @@
 Prints ``RESULT ok`` or ``RESULT error: <first line>`` for rank 0. ``train_unused`` is the launch the
 autofix is checked on: tests run this file as written (crash) and after ``fix_source`` (trains).
 """
+import datetime
 import os
 import sys
 
@@ -68,7 +69,7 @@ MODES = {
 def worker(rank, mode, port):
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+    dist.init_process_group("gloo", rank=rank, world_size=2, timeout=datetime.timedelta(seconds=120))
     torch.manual_seed(0)
     try:
         if mode == "unused":
@@ -83,6 +84,9 @@ def worker(rank, mode, port):
             opt.zero_grad()
             loss.backward()
             opt.step()
+        # both ranks finished: wait for each other before exiting, else the first to exit can close the
+        # connection while the other still reads its last allreduce (a broken pipe under load)
+        dist.barrier()
         result = "ok"
     except RuntimeError as error:
         result = "error: " + str(error).splitlines()[0]
