@@ -339,6 +339,14 @@ class InitCollector:
         # unroll.py: names bound to a constant in the loop iteration being walked (`i_layer`, `layer_name`)
         self._consts: Dict[str, object] = {}
         self._literals: Dict[str, tuple] = {}
+        # a list literal grown in an unrolled loop (`self.res_layers.append(layer_name)`): its final value is known
+        # when every in-place change of it is such an append, evaluated (the calls, by identity)
+        self._evaluated: Dict[str, Set[int]] = {}
+        # while walking the first __init__ (what a bare call runs): its parameters' defaults and itself
+        self._entry: Optional[Tuple[Dict[str, Optional[str]], FunctionNode]] = None
+        self._walked: List[FunctionNode] = []
+        self._unrolling = 0  # inside a loop unrolled in the function being walked
+        self._loops = 0  # inside a loop walked once
 
     def collect(self) -> InitFacts:
         init = self._lookup("__init__", 0)
@@ -368,7 +376,7 @@ class InitCollector:
                                            lambda: init_state.written_attributes(func, in_place_only=True)))
         if "*" in written:
             return
-        changed = written | grown
+        changed = written | {name for name in grown if not self._growth_evaluated(name)}
         self.facts.literals = {name: value for name, value in self._literals.items()
                                if self._stored.get(name) == 1 and name not in changed}
         if not self._held or not self._keys:
@@ -376,6 +384,14 @@ class InitCollector:
         self.facts.held = {name: held[0] for name, held in self._held.items()
                            if self._stored.get(name) == 1 and name not in written}
         self.facts.keys = {name: frozenset(keys) for name, keys in self._keys.items() if name not in written}
+
+    def _growth_evaluated(self, name: str) -> bool:
+        """Every in-place change of ``self.<name>`` in the walked methods is an append that an unrolled loop
+        evaluated: the literal it was left holding is its value."""
+        evaluated = self._evaluated.get(name)
+        if not evaluated or name not in self._literals:
+            return False
+        return all(id(node) in evaluated for func in self._walked for node in init_state.in_place_writes(func, name))
 
     # ---- method lookup through the readable MRO ----
     def _lookup(self, name: str, start: int) -> Optional[Tuple[ClassInfo, FunctionNode]]:
@@ -389,6 +405,7 @@ class InitCollector:
         if key in self._visited or len(self._visited) > 200:
             return
         self._visited.add(key)
+        self._walked.append(func)
         defaults = _param_defaults(func)
         local: Dict[str, Built] = {}
         saved, saved_consts = self._tokens, self._consts
@@ -396,8 +413,14 @@ class InitCollector:
         self._tokens = {name: arg_flags.get(name) or f"{owner.module.filename}:{func.lineno}:{name}"
                         for name in defaults}
         self._consts = {}
+        # the __init__ a bare call runs first gets the defaults it does not rebind; a base __init__ or a helper
+        # may be passed anything
+        outer = (self._unrolling, self._loops, self._entry)
+        self._unrolling, self._loops = 0, 0
+        self._entry = (defaults, func) if len(self._walked) == 1 else None
         self._walk_block(owner, func.body, defaults, local, None)
         self._tokens, self._consts = saved, saved_consts
+        self._unrolling, self._loops, self._entry = outer
 
     def _walk_block(
         self,
@@ -428,8 +451,10 @@ class InitCollector:
             return
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             before = {name: id(built) for name, built in local.items()}
+            self._loops += 1
             self._walk_block(owner, stmt.body, defaults, local, under)
             self._walk_block(owner, stmt.orelse, defaults, local, under)
+            self._loops -= 1
             for name, built in local.items():
                 if before.get(name) != id(built):
                     built.length = None  # built in a loop: how many items is not known
@@ -624,6 +649,15 @@ class InitCollector:
                     merged.length = None
                 local[var] = merged
             return
+        grown = _self_list_append(call)
+        if grown in self._literals and self._unrolling and not self._loops and under is None:
+            # (in a loop walked once, a branch or a called method, it may run any number of times: not evaluated)
+            value = unroll.const_of(call.args[0], self._consts)  # `self.res_layers.append(layer_name)`, unrolled
+            held = self._literals[grown]
+            if value is not unroll.UNKNOWN and len(held) < unroll.MAX_UNROLL:
+                self._literals[grown] = held + (value,)
+                self._evaluated.setdefault(grown, set()).add(id(call))
+                return
         # self.layers.append(Block()) / self.features.add_module("x", m)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
             holder = func.value
@@ -665,15 +699,24 @@ class InitCollector:
                 not _registers_computed_names(stmt)):
             return False
         values = unroll.literal_items(stmt.iter, self._consts, self._literals)
+        if values is None and self._entry is not None and self._grows_literal(stmt):
+            # `for i in range(num_stages)` growing `self.res_layers`: with the default bound, the list is known
+            values = unroll.literal_items(stmt.iter, {**_int_defaults(*self._entry), **self._consts}, self._literals)
         bindings = [unroll.bind(stmt.target, value) for value in values or ()]
         if values is None or any(b is None for b in bindings):
             return False
         saved = self._consts
+        self._unrolling += 1
         for bound in bindings:
             self._consts = {**saved, **(bound or {})}
             self._walk_block(owner, stmt.body, defaults, local, under)
         self._consts = saved
+        self._unrolling -= 1
         return True
+
+    def _grows_literal(self, stmt: ast.For) -> bool:
+        """The loop appends to a list ``self.<name>`` that holds a literal so far (``self.res_layers = []``)."""
+        return any(isinstance(node, ast.Call) and _self_list_append(node) in self._literals for node in walk(stmt))
 
     def _super_start(self, node: ast.expr, owner: ClassInfo) -> Optional[int]:
         """Where the MRO search starts for super().__init__ / Base.__init__(self)."""
@@ -1177,6 +1220,27 @@ def _registers_computed_names(loop: ast.For) -> bool:
                 node.args[0], ast.Name) and node.args[0].id == "self":
             found = found or not isinstance(node.args[1], ast.Constant)
     return found
+
+
+def _self_list_append(call: ast.Call) -> str:
+    """``name`` for a call ``self.<name>.append(<one value>)``, else ""."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "append" and len(call.args) == 1 and not call.keywords and (
+            isinstance(func.value, ast.Attribute) and isinstance(func.value.value, ast.Name)
+            and func.value.value.id == "self"):
+        return func.value.attr
+    return ""
+
+
+def _int_defaults(defaults: Dict[str, Optional[str]], func: FunctionNode) -> Dict[str, object]:
+    """The parameters whose default is an int literal (``num_stages=4``) that the function never rebinds,
+    bound to it."""
+    rebound = {node.id for node in walk(func) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    out: Dict[str, object] = {}
+    for name, text in defaults.items():
+        if text is not None and text.lstrip("-").isdigit() and name not in rebound:
+            out[name] = int(text)
+    return out
 
 
 def _param_defaults(func: FunctionNode) -> Dict[str, Optional[str]]:

@@ -20,7 +20,7 @@ Whatever any other method of the class writes (``self.x = ...``, ``self.c.pop(..
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, Optional, Set
+from typing import Dict, FrozenSet, List, Optional, Set
 
 from .index import walk
 
@@ -58,6 +58,27 @@ def written_attributes(func: ast.AST, in_place_only: bool = False) -> FrozenSet[
             if root:
                 written.add(root)
     return frozenset(written)
+
+
+def in_place_writes(func: ast.AST, name: str) -> List[ast.AST]:
+    """The nodes of one function that change the object ``self.<name>`` holds in place (the calls of its
+    mutators, augmented assignments, stores into it, deletions), as ``written_attributes(in_place_only=True)``
+    counts them."""
+    found: List[ast.AST] = []
+    for node in walk(func):
+        targets: list = []
+        if isinstance(node, ast.Assign):
+            targets = [t for t in node.targets if not (isinstance(t, ast.Attribute) and isinstance(
+                t.value, ast.Name) and t.value.id == "self")]
+        elif isinstance(node, ast.AugAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = list(node.targets)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
+            targets = [node.func.value]
+        if any(_self_root(t) == name for t in targets):
+            found.append(node)
+    return found
 
 
 def _self_root(node: ast.expr) -> str:

@@ -100,3 +100,54 @@ def test_a_list_filled_after_its_literal_is_not_that_literal() -> None:
         """
     assert _findings(source) == []
     assert _findings(source.replace("self.res_layers.append(name)", "pass")) == [("DDP004", "self.stem")]
+
+
+GROWN = """
+    import torch.nn as nn
+
+    class Base(nn.Module):
+        def __init__(self, num_stages=2):
+            super().__init__()
+            self.res_layers = []
+            for i in range(num_stages):
+                name = f"layer{i + 1}"
+                self.add_module(name, nn.Linear(2, 2))
+                APPEND
+            self.fc = nn.Linear(2, 2)
+        EXTRA
+
+        def forward(self, x):
+            for name in self.res_layers:
+                x = getattr(self, name)(x)
+            return x
+    """
+
+
+def _grown(append: str = "self.res_layers.append(name)", extra: str = "", signature: str = "num_stages=2") -> list:
+    source = GROWN.replace("APPEND", append).replace("EXTRA", extra).replace("num_stages=2", signature)
+    return _findings(source)
+
+
+def test_a_list_grown_by_an_unrolled_loop_holds_the_names_appended() -> None:
+    """The growing loop runs over ``range`` of a literal or of the default of an argument of the ``__init__`` a
+    bare call runs: the names are known, ``fc`` is never read and the stages are (torch truth in
+    fixtures/init_names_grown_unrolled.py)."""
+    assert _grown() == [("DDP001", "self.fc")]
+    assert _grown(signature="num_stages=2, depth=4") == [("DDP001", "self.fc")]
+
+
+def test_a_list_grown_otherwise_stays_unknown() -> None:
+    assert _grown(signature="num_stages") == []  # no default: the names are not known
+    assert _grown(signature="num_stages=20") == []  # more than the bound
+    assert _grown(append="if i:\n                    self.res_layers.append(name)") == []  # in a branch
+    assert _grown(append="self.res_layers.append(name)\n                self.res_layers.append(name)") == [
+        ("DDP001", "self.fc")]  # twice per iteration: still every append evaluated
+    after = "self.res_layers.append(name)\n            self.res_layers.append('layer1')"
+    assert _grown(append=after) == []  # an append after the loop
+    changed = """
+        def add_stage(self, name):
+            self.res_layers.append(name)
+    """
+    assert _grown(extra=changed) == []  # another method may grow it
+    rebound = "self.res_layers.append(name)\n            num_stages = 3"
+    assert _grown(append=rebound) == []  # the argument is rebound in __init__: its default is not its value
