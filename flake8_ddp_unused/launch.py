@@ -691,6 +691,8 @@ class LaunchChecker:
                 some = {k % size: g for k, g in some.items() if isinstance(k, int) and -size <= k < size}
             elif returned.keys is not None and all(isinstance(k, str) for k in keys):
                 parts = dict(returned.keys)
+                if not keys <= set(parts):
+                    continue  # a key the output does not have (what unknown code returned, indexed): undecided
             else:  # return paths the flow merged (a record, or a tuple): the model's summary splits them
                 self._judge_by_summary(ev, source, ctor or {}, always, some, here)
                 continue

@@ -357,3 +357,102 @@ def test_backward_helper_through_flake8() -> None:
     for name in names:
         assert got[name] == expected_findings(TRAINING / name), (name, proc.stdout)
     assert (40, "DDP203") in got["backward_helper.py"]
+
+
+_UNKNOWN_CRITERION = '''
+import torch
+from torch import nn
+from lib import build_criterion
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return {"logits": self.head(self.body(x)), "feat": self.body(x)}
+
+
+def train(loader, cfg):
+    model = torch.nn.parallel.DistributedDataParallel(Net())
+    criterion = build_criterion(cfg)
+    for x, y in loader:
+        loss = criterion(model(x), y)["loss"]
+        loss.backward()
+'''
+
+
+def test_unknown_criterion_indexed_by_a_key_the_output_lacks_is_undecided() -> None:
+    """``criterion(outputs)["loss"]`` with an unknown criterion: "loss" is not a key of the model's output (it
+    used to crash the check with a KeyError, DDP999); nothing is decided, nothing is reported."""
+    project.clear_cache()
+    callsites.clear_cache()
+    assert analyze_source(_UNKNOWN_CRITERION, "train.py") == []
+
+
+_EARLY_RETURN = '''
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Detector(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(8, 8)
+        self.cls_head = nn.Linear(8, 3)
+        self.box_head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.cls_head(h), self.box_head(h)
+
+
+def detection_loss(outputs, labels, boxes):
+    cls_logits, box_pred = outputs
+    loss_cls = F.cross_entropy(cls_logits, labels)
+    pos = labels > 0
+    if pos.sum() == 0:
+        return loss_cls
+    return loss_cls + F.l1_loss(box_pred[pos], boxes[pos])
+
+
+def train(loader):
+    model = torch.nn.parallel.DistributedDataParallel(Detector())
+    for x, labels, boxes in loader:
+        loss = detection_loss(model(x), labels, boxes)
+        loss.backward()
+'''
+
+
+def test_early_return_of_a_loss_function_is_a_per_batch_condition() -> None:
+    """``if pos.sum() == 0: return loss_cls``: the box term is added only after the test fails."""
+    project.clear_cache()
+    callsites.clear_cache()
+    found = [f for f in analyze_source(_EARLY_RETURN, "train.py") if f.code == "DDP207"]
+    assert len(found) == 1 and "not (pos.sum() == 0)" in found[0].message and "self.box_head" in found[0].message
+    always = _EARLY_RETURN.replace("        return loss_cls\n", "        return loss_cls + box_pred.sum() * 0\n")
+    assert not [f for f in analyze_source(always, "train.py") if f.code in ("DDP207", "DDP201")]
+
+
+def test_criterion_object_through_flake8() -> None:
+    """A criterion object (plain class with ``__call__``) that skips scenes without boxes: through the real flake8,
+    DDP207 on the model call and the launch names the box head (DDP201); the zero-weighted criterion and the loop
+    that skips whole batches stay silent."""
+    import subprocess
+    import sys
+
+    names = ["criterion_per_scene.py", "criterion_per_scene_negatives.py"]
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "DDP", *names], cwd=TRAINING,
+                          capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    got = {name: set() for name in names}
+    for line in proc.stdout.splitlines():
+        path, row, _, rest = line.split(":", 3)
+        got[Path(path).name].add((int(row), rest.split()[0]))
+    for name in names:
+        assert got[name] == expected_findings(TRAINING / name), (name, proc.stdout)
+    assert got["criterion_per_scene.py"] == {(45, "DDP207"), (52, "DDP201")}
+    assert "self.out_bboxes in SceneDecoder" in proc.stdout

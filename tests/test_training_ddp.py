@@ -20,7 +20,8 @@ REDUCTION = "Expected to have finished reduction in the prior iteration"
 FIXTURES = ["torchvision_ref.py", "hf_compute_loss.py", "accelerate_in_main.py", "lightning_in_function.py",
             "detector_loss.py", "distillation.py", "optional_labels.py", "negatives.py", "detr_app/main.py",
             "instance_flag_on.py", "clip_loss_kwargs.py", "backward_helper.py", "mode_literals.py",
-            "seed_recipe.py"]
+            "seed_recipe.py", "criterion_per_scene.py", "criterion_per_scene_negatives.py",
+            "detector_early_return.py"]
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,8 @@ class V:
     data: bool = False
     model: Optional[ModelRef] = None
     items: Optional[Tuple["V", ...]] = None
+    obj: Optional[ClassInfo] = None  # an instance of a project class that is called but is not a module (a
+    # criterion object with ``__call__``, as registries build them: ``MODELS.register_module() class Criterion:``)
 
     def part_map(self) -> Dict[Key, Optional[str]]:
         return dict(self.parts)
@@ -126,6 +128,12 @@ def _merge(a: Optional[V], b: Optional[V], test: Optional[str]) -> V:
         else:
             parts[key] = gb or (f"not ({test})" if test else None)  # type: ignore[assignment]
     return V(tuple(parts.items()), a.data or b.data, a.model or b.model)
+
+
+def _unguard(value: V, guard: str) -> V:
+    """The parts held under exactly ``guard`` (a branch's own test), held on that branch without condition."""
+    value = union([value]) if value.items else value
+    return V(tuple((k, None if g == guard else g) for k, g in value.parts), value.data, value.model)
 
 
 def _guarded(value: V, guard: Optional[str]) -> V:
@@ -198,6 +206,42 @@ def calls_backward_helper(node: ast.AST, index: FileIndex) -> bool:
             and node.func.id in backward_helpers(index))
 
 
+def _exiting_side(stmt: ast.If) -> Optional[str]:
+    """"body" or "orelse": the one side of an ``if`` that leaves the loop iteration or the function (``continue``,
+    ``break``, ``return``); None when neither or both do. A ``raise`` is not an exit here: training stops, no
+    step goes without a gradient."""
+    exits = (ast.Continue, ast.Break, ast.Return)
+    body = bool(stmt.body) and isinstance(stmt.body[-1], exits)
+    orelse = bool(stmt.orelse) and isinstance(stmt.orelse[-1], exits)
+    if body == orelse:
+        return None
+    return "body" if body else "orelse"
+
+
+def _nonempty_test(test: ast.expr) -> Optional[str]:
+    """The list a test asks to be non-empty: ``xs``, ``len(xs)``, ``len(xs) > 0``, ``len(xs) != 0``."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Gt, ast.NotEq)) and (
+            isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == 0):
+        test = test.left
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "len" and len(
+            test.args) == 1 and not test.keywords:
+        test = test.args[0]
+    return test.id if isinstance(test, ast.Name) else None
+
+
+def _callable_object(resolver: "Resolver", call: ast.Call) -> Optional[ClassInfo]:
+    """The class of ``Criterion(...)`` when it is a project class (this file or another file of the project) that
+    defines ``__call__`` and is not a module: a loss object whose ``__call__`` is loss code."""
+    index = resolver.index
+    qual = index.qualify(call.func)
+    if qual is None:
+        return None
+    info = index.local_class(qual) or project.resolve_class(index, qual, resolver.settings)
+    if info is None or info.module.module_kind(info):
+        return None
+    return info if any("__call__" in o.methods for o in info.module.mro(info)[0]) else None
+
+
 def _module_holders(func: FunctionNode) -> Set[str]:
     """Names a function calls (``model(x)``, ``model.module(x)``) or hands to a plain function call
     (``compute_loss(model, batch)``): only those parameters are resolved through the project's call sites."""
@@ -245,7 +289,8 @@ class LossRun:
                 continue
             ref = self._model_ref(self.resolver, ast.Name(id=name, ctx=ast.Load()), scope, (func.lineno, 0)) if (
                 name in held) else None
-            frame.env[name] = V(model=ref) if ref is not None else V(data=step)
+            obj = self._bound_object(name, scope) if name in held and ref is None else None
+            frame.env[name] = V(model=ref) if ref is not None else V(obj=obj) if obj is not None else V(data=step)
         self.stack.add(id(func))
         try:
             self._block(func.body, frame)
@@ -261,22 +306,27 @@ class LossRun:
         self.nesting += 1
         if self.nesting > _MAX_NESTING:
             raise _TooDeep()
-        for stmt in body:
+        for i, stmt in enumerate(body):
             self.budget -= 1
             if self.budget <= 0:
                 break
-            self._stmt(stmt, frame)
+            if self._stmt(stmt, frame, body[i + 1:]):
+                break  # the statements after it ran as one side of it
         self.nesting -= 1
 
-    def _stmt(self, stmt: ast.stmt, frame: _Frame) -> None:
+    def _stmt(self, stmt: ast.stmt, frame: _Frame, rest: Sequence[ast.stmt] = ()) -> bool:
+        """Interprets one statement; True when it also ran ``rest``, the statements after it in its block."""
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             if stmt.value is None:
-                return
+                return False
             value = self._eval(stmt.value, frame)
             if value.model is None and isinstance(stmt.value, ast.Call) and not value.parts:
                 ref = self._model_ref(frame.resolver, stmt.value, frame.scope, (stmt.lineno, stmt.col_offset + 1))
+                obj = _callable_object(frame.resolver, stmt.value) if ref is None else None
                 if ref is not None:
                     value = V(model=ref)
+                elif obj is not None:
+                    value = V(obj=obj)
             if frame.no_grad:
                 value = V(data=value.data, model=value.model)
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -294,7 +344,13 @@ class LossRun:
         elif isinstance(stmt, ast.If):
             test = self._eval(stmt.test, frame)
             text = ast.unparse(stmt.test) if test.data else None
-            self._branches(stmt.body, stmt.orelse, text, frame)
+            side = _exiting_side(stmt) if rest and text else None
+            # `if len(inst) == 0: continue` / `if num_pos == 0: return loss_cls`: the statements after it run as
+            # the other side of the test
+            body = list(stmt.body) + (list(rest) if side == "orelse" else [])
+            orelse = list(stmt.orelse) + (list(rest) if side == "body" else [])
+            self._branches(body, orelse, text, frame, _nonempty_test(stmt.test))
+            return side is not None
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             iterable = self._eval(stmt.iter, frame)
             training_loop = any(isinstance(n, ast.Call) and (self._is_backward(n) or calls_backward_helper(
@@ -322,13 +378,19 @@ class LossRun:
                 self._block(handler.body, frame)
             self._block(stmt.orelse, frame)
             self._block(stmt.finalbody, frame)
+        return False
 
     def _branches(self, body: Sequence[ast.stmt], orelse: Sequence[ast.stmt], test: Optional[str],
-                  frame: _Frame) -> None:
+                  frame: _Frame, nonempty: Optional[str] = None) -> None:
         before = dict(frame.env)
         returned = frame.returned
         frame.guards.append(test) if test else None
         frame.returned = EMPTY
+        held = frame.env.get(nonempty) if nonempty else None
+        guards = {g for _, g in held.parts} if held is not None else set()
+        if held is not None and len(guards) == 1 and None not in guards:
+            # `if len(box_losses):` with every entry appended under one condition: inside, it held at least once
+            frame.env[nonempty] = V(tuple((k, None) for k, _ in held.parts), held.data, held.model)  # type: ignore
         self._block(body, frame)
         body_env, body_ret = frame.env, frame.returned
         if test:
@@ -343,6 +405,13 @@ class LossRun:
             a, b = body_env.get(name), else_env.get(name)
             merged[name] = a if a is b and a is not None else _merge(a, b, test)
         frame.env = merged
+        if test:  # `if c: return a` / `else: return b`: what both sides return is returned on every path
+            body_ret = _unguard(body_ret, test)
+            else_ret = _unguard(else_ret, f"not ({test})")
+            if body_ret.parts and else_ret.parts:
+                body_ret, else_ret = _merge(body_ret, else_ret, test), EMPTY
+            else:
+                body_ret, else_ret = _guarded(body_ret, test), _guarded(else_ret, f"not ({test})")
         frame.returned = union([returned, body_ret, else_ret])
 
     def _bind_loop(self, target: ast.expr, iter_node: ast.expr, iterable: V, training_loop: bool,
@@ -492,6 +561,10 @@ class LossRun:
         callee = self._eval(func, frame) if isinstance(func, ast.Name) else EMPTY
         if callee.model is not None:
             return self._apply(callee.model, node, args, kwargs, frame)
+        if callee.obj is not None and any(v.parts for v in everything):  # criterion(outputs, targets)
+            result = self._call_object(callee.obj, node, args, kwargs, frame)
+            if result is not None:
+                return result
         if isinstance(func, ast.Name) and func.id in _STOPPING_FUNCTIONS:
             return V(data=any(v.data for v in everything))
         followed = self._follow_function(node, args, kwargs, frame)
@@ -602,6 +675,29 @@ class LossRun:
             self.stack.discard(id(func))
         return inner.returned
 
+    # ---- criterion objects: instances of project classes with __call__ that are not modules ----
+    def _call_object(self, info: ClassInfo, node: ast.Call, args: List[V], kwargs: Dict[str, V], frame: _Frame
+                     ) -> Optional[V]:
+        method = next((o.methods["__call__"] for o in info.module.mro(info)[0] if "__call__" in o.methods), None)
+        if method is None:
+            return None
+        return self._run_function(info.module, method, args, kwargs, node, frame, skip_self=True, self_class=info)
+
+    def _bound_object(self, name: str, scope: "Scope") -> Optional[ClassInfo]:
+        """A parameter that every call site of its function binds to one criterion object's class
+        (``train_one_epoch(model, criterion, ...)`` called with ``criterion = SetCriterion(...)``)."""
+        found: Optional[ClassInfo] = None
+        sites = self.resolver.bindings(ast.Name(id=name, ctx=ast.Load()), scope, 0)
+        for resolver, expr, where, pos in sites:
+            if isinstance(expr, ast.Name):
+                looked = where.lookup(expr.id, pos)
+                expr = looked[1] if looked is not None and looked[2] is None else None
+            info = _callable_object(resolver, expr) if isinstance(expr, ast.Call) else None
+            if info is None or (found is not None and (info.module, info.name) != (found.module, found.name)):
+                return None
+            found = info
+        return found
+
     # ---- helpers ----
     def _self_model(self, node: ast.expr, frame: _Frame) -> Optional[V]:
         """``self.model`` called or passed on: the module a trainer class holds (its constructor's argument)."""
@@ -648,8 +744,8 @@ class LossRun:
         for (number, part), guard in self.roots.items():
             if number != source.number:
                 continue
-            if guard is None:
-                always.add(part)
+            if guard is None or guard == source.guard:
+                always.add(part)  # under the model call's own condition: on every batch the model runs
             else:
                 some.setdefault(part, guard)
         for part in always:
