@@ -27,7 +27,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tup
 
 import libcst as cst
 
-from . import constructed, project
+from . import constructed, init_state, project
 from .flow import EXITS, FALLS, FlowAnalyzer, Frame, _decorated_no_grad, code_of
 from .index import ClassInfo, FileIndex, walk
 from .init_facts import TRAINABLE_KINDS, Built, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
@@ -604,8 +604,9 @@ def summary_of_item(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
     if owner is None or call is None or len(call.args) != 1 or call.keywords:
         return None
     built = call.args[0]
-    if not isinstance(built, (ast.ListComp, ast.GeneratorExp)) or not isinstance(built.elt, ast.Call):
-        return None
+    if not isinstance(built, (ast.ListComp, ast.GeneratorExp)) or not isinstance(built.elt, ast.Call) or (
+            _changed_after_built(analyzer, attr)):
+        return None  # (`self.blocks.append(Head())`, `self.blocks[-1] = ...`: the last item may be another class)
     child = _child_class(owner.module, built.elt)
     if child is None:
         return None
@@ -613,6 +614,24 @@ def summary_of_item(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
     if not complete or not _may_return_parts(child, mro):
         return None
     return summary_for(child, Context(_ctor_flags(child, built.elt), _call_shape(node)))
+
+
+def _changed_after_built(analyzer: FlowAnalyzer, attr: str) -> bool:
+    """``self.<attr>`` is assigned more than once in the methods of the class and its bases, or changed in place
+    (appended to, an item replaced): its items are not all what the one comprehension built."""
+    memo = _cache(analyzer.cls.module)
+    key = ("changed", analyzer.cls.name, attr)
+    if key not in memo:
+        assigned = 0
+        changed = False
+        for info in analyzer.mro:
+            for func in info.methods.values():
+                changed = changed or bool(init_state.in_place_writes(func, attr))
+                assigned += sum(1 for node in walk(func) if isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
+                    isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                    and t.attr == attr for t in (node.targets if isinstance(node, ast.Assign) else [node.target])))
+        memo[key] = changed or assigned != 1
+    return bool(memo[key])
 
 
 def _class_of_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:

@@ -74,3 +74,7 @@ def test_other_loops_stay_silent(loop: str) -> None:
 def test_mixed_items_stay_silent() -> None:
     # a literal list of items of any classes: one item's summary says nothing of the last
     assert _findings(CALL, "nn.ModuleList([Block(dim), Block(dim)])") == []
+    # the comprehension's list grown, or an item replaced, after it is built: the last item may be another class
+    assert _findings(CALL, f"{COMPREHENSION}\n        self.blocks.append(nn.Identity())") == []
+    assert _findings(CALL, f"{COMPREHENSION}\n        self.blocks[-1] = nn.Identity()") == []
+    assert _findings(CALL, f"{COMPREHENSION}\n        self.blocks = nn.ModuleList()") == []
