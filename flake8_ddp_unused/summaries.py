@@ -605,7 +605,7 @@ def summary_of_item(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
         return None
     built = call.args[0]
     if not isinstance(built, (ast.ListComp, ast.GeneratorExp)) or not isinstance(built.elt, ast.Call) or (
-            _changed_after_built(analyzer, attr)):
+            _changed_after_built(analyzer, attr)) or _arguments_vary(built):
         return None  # (`self.blocks.append(Head())`, `self.blocks[-1] = ...`: the last item may be another class)
     child = _child_class(owner.module, built.elt)
     if child is None:
@@ -614,6 +614,16 @@ def summary_of_item(analyzer: FlowAnalyzer, attr: str, node: cst.Call) -> Option
     if not complete or not _may_return_parts(child, mro):
         return None
     return summary_for(child, Context(_ctor_flags(child, built.elt), _call_shape(node)))
+
+
+def _arguments_vary(built: Union[ast.ListComp, ast.GeneratorExp]) -> bool:
+    """The item's constructor reads a name the comprehension binds (``Layer(updates=(i != n - 1)) for i in
+    range(n)``): the last item may be built otherwise than the others (ESMFold2's last MSA layer builds no MSA
+    stream), so no one summary speaks for it."""
+    bound = {node.id for gen in built.generators for node in walk(gen.target) if isinstance(node, ast.Name)}
+    call = built.elt
+    return any(isinstance(node, ast.Name) and node.id in bound
+               for arg in [*call.args, *(k.value for k in call.keywords)] for node in walk(arg))
 
 
 def _changed_after_built(analyzer: FlowAnalyzer, attr: str) -> bool:

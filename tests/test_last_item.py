@@ -78,3 +78,50 @@ def test_mixed_items_stay_silent() -> None:
     assert _findings(CALL, f"{COMPREHENSION}\n        self.blocks.append(nn.Identity())") == []
     assert _findings(CALL, f"{COMPREHENSION}\n        self.blocks[-1] = nn.Identity()") == []
     assert _findings(CALL, f"{COMPREHENSION}\n        self.blocks = nn.ModuleList()") == []
+
+
+LAST_DIFFERS = """\
+import torch.nn as nn
+
+
+class Layer(nn.Module):
+    def __init__(self, dim, updates_text=True):
+        super().__init__()
+        self.updates_text = updates_text
+        self.img = nn.Linear(dim, dim)
+        if updates_text:
+            self.txt = nn.Linear(dim, dim)
+
+    def forward(self, image, text):
+        image = self.img(image + text)
+        if self.updates_text:
+            text = self.txt(text)
+        return text, image
+
+
+class Encoder(nn.Module):
+    def __init__(self, dim=8, depth=3):
+        super().__init__()
+        self.layers = nn.ModuleList([Layer(dim, updates_text=(i != depth - 1)) for i in range(depth)])
+
+    def forward(self, image, text):
+        for layer in self.layers:
+            text, image = layer(image, text)
+        return image
+"""
+
+
+def test_last_item_built_otherwise_is_silent() -> None:
+    """transformers 5.x ESMFold2's MSA encoder builds its last layer without the MSA stream (the argument reads
+    the comprehension's variable): the other items' summary does not speak for it, and torch agrees that every
+    parameter gets a gradient."""
+    assert [f.text for f in analyze_source(LAST_DIFFERS, "enc.py")] == []
+    import torch
+
+    namespace: dict = {}
+    exec(compile(LAST_DIFFERS, "enc.py", "exec"), namespace)
+    model = namespace["Encoder"]()
+    model(torch.randn(2, 8), torch.randn(2, 8)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    same = LAST_DIFFERS.replace("updates_text=(i != depth - 1)", "updates_text=True")
+    assert [f.code for f in analyze_source(same, "enc.py")] == ["DDP004"]  # every item alike: the last's text
