@@ -359,7 +359,8 @@ def _never_judged(info: ClassInfo, init: InitFacts) -> FrozenSet[str]:
         ffacts = memo["file_facts"] = file_facts(info.module.tree, info.module.lines, info.module)
     assert isinstance(ffacts, FileFacts)
     names = {name for name, attr in init.attrs.items() if attr.frozen}
-    names |= init.shared | set(init.held_in) | ffacts.frozen_names | ffacts.tied_names | ffacts.external_reads
+    names |= init.shared | set(init.held_in) | set(init.handed) | ffacts.frozen_names | ffacts.tied_names
+    names |= ffacts.external_reads
     names |= {name for cls, name in ffacts.frozen_attrs if cls == info.name}
     if info.name in ffacts.frozen_classes:
         names |= set(init.attrs)
