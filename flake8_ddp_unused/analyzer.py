@@ -313,7 +313,9 @@ class FileAnalysis:
         decided: set = set()  # (class, attribute): its optional argument is decided by its owners' calls
         omitted = {info.name: omitted_argument_findings(info, facts, children, self.file.external_reads, decided)
                    for info, facts, _ in per_class}
-        # frozen by train() after the DDP wrap (DDP103): a fact of the class's methods, not of its training step
+        # frozen by train() after the DDP wrap (DDP103): a fact of the class's methods, not of its training step;
+        # reported on the class's own lines only, not handed to launch sites as culprits (the finding usually holds
+        # under a configuration test that the launch's message would not state)
         late = {info.name: late_freeze_findings(facts, self.index.mro(info)[0], self.file)
                 for info, facts, _ in per_class}
         for info, facts, verdicts in per_class:
@@ -332,7 +334,6 @@ class FileAnalysis:
             own += partial
             here += [f for f in partial if facts.init.attrs[f.attr_name].file == self.index.filename]
             own += omitted[info.name]  # a child's submodule needing an argument this class never passes
-            own += late[info.name]
             here += [f for f in omitted[info.name] if facts.init.attrs[f.attr_name].file == self.index.filename]
             here = [f for f in here if not (f.code == "DDP901" and (info.name, f.attr_name) in decided)]
             self._reports[info.name] = ClassReport(info, facts, own, self)

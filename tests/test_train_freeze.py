@@ -245,3 +245,36 @@ def test_public_method_reading_the_attribute_in_a_helper_keeps_it_live(tmp_path:
     assert unread != source
     path.write_text(unread, encoding="utf-8")
     assert [(f.code, f.attr) for f in analyze_source(unread, str(path))] == [("DDP001", "self.temp")]
+
+
+def test_launch_site_is_not_told_about_a_late_freeze() -> None:
+    """The finding holds under a configuration test; a launch's DDP201 would not state it: only the model line."""
+    source = textwrap.dedent('''\
+        import torch.nn as nn
+        from torch.nn.parallel import DistributedDataParallel
+
+
+        class Backbone(nn.Module):
+            def __init__(self, frozen_stages=-1):
+                super().__init__()
+                self.frozen_stages = frozen_stages
+                self.stem = nn.Linear(4, 4)
+                self.unused = nn.Linear(4, 4)
+
+            def train(self, mode=True):
+                super().train(mode)
+                if self.frozen_stages >= 0:
+                    self.stem.requires_grad_(False)
+
+            def forward(self, x):
+                return self.stem(x)
+
+
+        def main():
+            model = DistributedDataParallel(Backbone())
+            return model
+        ''')
+    found = [(f.code, f.attr) for f in analyze_source(source, "m.py")]
+    assert ("DDP103", "self.stem") in found and ("DDP001", "self.unused") in found
+    launches = [f for f in analyze_source(source, "m.py") if f.code.startswith("DDP2")]
+    assert launches and all("self.stem" not in f.message for f in launches), launches
