@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .torchnn import FRAMEWORK_CONTAINERS, FRAMEWORK_MODULE_BASES
+
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 TORCH_MODULE = "torch.nn.Module"
-_TORCH_MODULE_SPELLINGS = {TORCH_MODULE, "torch.nn.modules.module.Module", "torch.nn.modules.Module"}
+_TORCH_MODULE_SPELLINGS = {TORCH_MODULE, "torch.nn.modules.module.Module", "torch.nn.modules.Module"} | set(
+    FRAMEWORK_MODULE_BASES)
 # torch.nn containers: a subclass without its own forward runs every child (Sequential) or is not
 # called at all (ModuleList/ModuleDict), so nothing about its own attributes can be judged.
 TORCH_CONTAINERS = {
@@ -23,7 +26,7 @@ TORCH_CONTAINERS = {
     "torch.nn.ModuleDict",
     "torch.nn.ParameterList",
     "torch.nn.ParameterDict",
-}
+} | set(FRAMEWORK_CONTAINERS)
 LIGHTNING_PREFIXES = ("lightning.", "pytorch_lightning.", "lightning.pytorch.")
 
 
