@@ -227,14 +227,13 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "`train()` override that sets `requires_grad = False` takes the parameters out of the backward pass after "
         "DDP registered them, and the next iteration raises `RuntimeError: " + REDUCTION_ERROR + "` naming them "
         "(mmdet's `SwinTransformer` with `frozen_stages`). Freezing in `__init__` as well (mmdet's `ResNet` calls "
-        "`self._freeze_stages()` there too) keeps the frozen parameters out of DDP from the start. A freeze under "
-        "a test on the configuration (`if self.frozen_stages >= 0:`) is reported by default, naming the test and "
-        "the constructor default it reads: every run that sets the option crashes, and the option exists to be "
-        "set. " + _FIXES,
-        example="""    def __init__(self, frozen_stages=-1):
+        "`self._freeze_stages()` there too) keeps the frozen parameters out of DDP from the start. DDP103 reports "
+        "the freezes that happen with the constructor's defaults; a freeze only under an option the defaults "
+        "leave off (`if self.frozen_stages >= 0:` with `frozen_stages=-1`) is the opt-in DDP903. " + _FIXES,
+        example="""    def __init__(self, frozen_stages=1):
         super().__init__()
         self.frozen_stages = frozen_stages
-        self.stem = nn.Conv2d(3, 8, 3)  # DDP103 when self.frozen_stages >= 0
+        self.stem = nn.Conv2d(3, 8, 3)  # DDP103 when self.frozen_stages >= 0 (default frozen_stages=1)
         self.head = nn.Linear(8, 2)
 
     def train(self, mode=True):
@@ -245,7 +244,7 @@ MODEL_RULES: Tuple[Rule, ...] = (
         if self.frozen_stages >= 0:
             for param in self.stem.parameters():
                 param.requires_grad = False""",
-        use_instead="""    def __init__(self, frozen_stages=-1):
+        use_instead="""    def __init__(self, frozen_stages=1):
         ...
         self._freeze_stages()  # frozen before DDP wraps the model: never registered""",
         known_limits="Only `requires_grad = False`, `requires_grad_(False)` and loops over `.parameters()` of "
@@ -256,6 +255,34 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "is a freeze under a test on state that a method other than `__init__` changes. A training script that "
         "calls `model.train()` before wrapping the model (then DDP never registers the frozen parameters) is "
         "not seen.",
+        options=_MODEL_OPTIONS,
+    ),
+    Rule(
+        code="DDP903",
+        name="frozen-in-train-under-option",
+        message="{attr} in {cls} gets no gradient{when}: train() freezes it{how} after DDP registered it; "
+        "freeze it in __init__ too, or {fix}",
+        summary="(Off by default.) DDP103 for a freeze that happens only under an option the constructor's "
+        "defaults leave off (`if self.frozen_stages >= 0:` with `frozen_stages=-1`).",
+        why="Every run that sets the option crashes exactly as DDP103 describes (mmdetection#10157: Swin with "
+        "`frozen_stages=3`), but runs at the defaults train, and the linter cannot see the configuration files "
+        "that set the option. On mmpretrain 1.2.0 it names 19 backbones whose `frozen_stages` no shipped "
+        "configuration sets. Enable it with `--extend-select DDP903` when your configurations set such an "
+        "option. " + _FIXES,
+        example="""    def __init__(self, frozen_stages=-1):
+        super().__init__()
+        self.frozen_stages = frozen_stages
+        self.stem = nn.Conv2d(3, 8, 3)  # DDP903 when self.frozen_stages >= 0 (default frozen_stages=-1)
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.frozen_stages >= 0:
+            self.stem.requires_grad_(False)""",
+        use_instead="""    def __init__(self, frozen_stages=-1):
+        ...
+        self._freeze_stages()  # frozen before DDP wraps the model: never registered""",
+        known_limits="As DDP103. A test the linter cannot evaluate at the defaults counts as off.",
+        default_on=False,
         options=_MODEL_OPTIONS,
     ),
     Rule(

@@ -394,6 +394,7 @@ class LateFreeze:
     tests: Tuple[str, ...]
     defaults: Tuple[str, ...]  # "frozen_stages=-1" for each constructor argument the tests read
     via: Tuple[str, ...]
+    at_defaults: bool = True  # the tests hold with the constructor's defaults: the default run crashes
 
 
 def frozen_only_in_train(facts: ClassFacts, mro: Sequence[ClassInfo], file: FileFacts) -> List[LateFreeze]:
@@ -438,10 +439,30 @@ def frozen_only_in_train(facts: ClassFacts, mro: Sequence[ClassInfo], file: File
             continue  # an option-gated freeze of what only some configurations build: two options (as DDP102)
         shown = tuple(sorted({f"{arguments[a]}={defaults[arguments[a]]}" for t in kept for a in _self_reads(t.node)
                               if a in arguments and arguments[a] in defaults}))
-        late = LateFreeze(freeze.attr, tuple(t.text for t in kept), shown, freeze.via)
+        late = LateFreeze(freeze.attr, tuple(t.text for t in kept), shown, freeze.via,
+                          _hold_at_defaults(kept, values, arguments, defaults))
         if freeze.attr not in best or len(late.tests) < len(best[freeze.attr].tests):
             best[freeze.attr] = late
     return [best[name] for name in sorted(best)]
+
+
+def _hold_at_defaults(tests: Sequence[Test], values: Dict[str, object], arguments: Dict[str, str],
+                      defaults: Dict[str, str]) -> bool:
+    """Every test of a freeze holds when the constructor's arguments keep their literal defaults."""
+    at_defaults = dict(values)
+    for name, argument in arguments.items():
+        if argument in defaults:
+            try:
+                at_defaults[name] = ast.literal_eval(defaults[argument])
+            except (ValueError, SyntaxError):
+                pass
+    for test in tests:
+        try:
+            if bool(_evaluate(test.node, at_defaults)) == test.negated:
+                return False
+        except _Unknown:
+            return False
+    return True
 
 
 def _trainable(facts: ClassFacts, name: str, file: FileFacts) -> bool:
@@ -482,10 +503,13 @@ def _literal_flags(facts: ClassFacts) -> Tuple[Dict[str, object], Dict[str, str]
 
 
 def late_freeze_findings(facts: ClassFacts, mro: Sequence[ClassInfo], file: FileFacts) -> List[Finding]:
-    rule = rules_by_code()["DDP103"]
     fix = FIX_TEXT.get(facts.framework, FIX_TEXT["torch"])
     findings = []
     for late in frozen_only_in_train(facts, mro, file):
+        # a freeze only under an option the defaults leave off crashes only the runs that set it (opt-in DDP903),
+        # as a layer-drop rate read at its default zero stays silent
+        code = "DDP103" if late.at_defaults else "DDP903"
+        rule = rules_by_code()[code]
         attr = facts.init.attrs[late.attr]
         when = ""
         if late.tests:
@@ -494,5 +518,5 @@ def late_freeze_findings(facts: ClassFacts, mro: Sequence[ClassInfo], file: File
                 when += f" (default {', '.join(late.defaults)})"
         how = f" in self.{late.via[-1]}()" if late.via else ""
         message = rule.message.format(attr=f"self.{attr.name}", cls=facts.name, when=when, how=how, fix=fix)
-        findings.append(Finding("DDP103", attr.line, attr.col, message, facts.name, f"self.{attr.name}", attr.name))
+        findings.append(Finding(code, attr.line, attr.col, message, facts.name, f"self.{attr.name}", attr.name))
     return findings

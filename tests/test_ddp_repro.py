@@ -39,13 +39,13 @@ CASES: List[Case] = [
     Case("DDP004-beside-loss", "branches_dropped_output.py", "dict", "loss", {}, REDUCTION_ERROR),
     Case("DDP101-task-heads", "branches_multitask.py", "if_task", "sum", {}, REDUCTION_ERROR),
     Case("DDP102-flag-off", "branches_static_flags.py", "off", "sum", {}, REDUCTION_ERROR),
-    # train() freezes after the wrap (mmdet's Swin with frozen_stages=3): DDP waits for the frozen stages
-    Case("DDP103-frozen-in-train", "init_frozen_in_train.py", "swin", "sum", {}, REDUCTION_ERROR, True),
+    # train() freezes after the wrap (mmdet's Swin with frozen_stages=3, DDP903 at its default -1): DDP waits for them
+    Case("DDP903-frozen-in-train", "init_frozen_in_train.py", "swin", "sum", {}, REDUCTION_ERROR, True),
     Case("DDP901-batch-without-labels", "branches_optional_arg.py", "cond", "sum", {}, REDUCTION_ERROR),
     # the fixes of DESIGN.md §1: find_unused_parameters=True tolerates it; static_graph=True does not
     # tolerate a used set that changes between iterations
     Case("DDP001-find-unused-true", "core_unused.py", "net", "sum", {"find_unused_parameters": True}, ""),
-    Case("DDP103-find-unused-true", "init_frozen_in_train.py", "swin", "sum", {"find_unused_parameters": True}, "",
+    Case("DDP903-find-unused-true", "init_frozen_in_train.py", "swin", "sum", {"find_unused_parameters": True}, "",
          True),
     Case("DDP101-static-graph", "branches_multitask.py", "if_task", "sum", {"static_graph": True},
          STATIC_GRAPH_ERROR),
