@@ -1,7 +1,7 @@
 """Real DDP (gloo, 2 CPU processes on 127.0.0.1, subprocess with a hard timeout): the crash, and the fix."""
 from __future__ import annotations
 
-import random
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,17 +16,33 @@ REDUCTION = "Expected to have finished reduction in the prior iteration"
 READY_ONCE = "Expected to mark a variable ready only once"
 
 
+def _free_port() -> int:
+    """A port the OS reports free now (a random one collided with other runs on a busy machine)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _run_all(tmp: Path, jobs: Dict[str, str], parallel: int = 2) -> Dict[str, str]:
-    """Run every (name -> mode), ``parallel`` at a time; each gets its own copy of the script and port."""
+    """Run every (name -> mode), ``parallel`` at a time; each gets its own copy of the script and port. A run
+    whose rendezvous port was taken in between (EADDRINUSE: the machine's business, not DDP's) runs again once."""
+    out = _run_batch(tmp, jobs, parallel)
+    again = {name: jobs[name] for name, text in out.items() if "EADDRINUSE" in text}
+    if again:
+        out.update(_run_batch(tmp, again, parallel))
+    return out
+
+
+def _run_batch(tmp: Path, jobs: Dict[str, str], parallel: int) -> Dict[str, str]:
     out: Dict[str, str] = {}
     items = list(jobs.items())
     for start in range(0, len(items), parallel):
         procs = {}
-        for i, (name, mode) in enumerate(items[start:start + parallel]):
+        for name, mode in items[start:start + parallel]:
             script = tmp / f"{name}.py"
             script.write_text(WORKER.read_text() if mode != "fixed" else
                               fix_source(WORKER.read_text(), str(WORKER)))
-            port = 20000 + random.randrange(0, 20000) + i
+            port = _free_port()
             procs[name] = subprocess.Popen(
                 [sys.executable, str(script), "unused" if mode == "fixed" else mode, str(port)],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
