@@ -258,34 +258,6 @@ MODEL_RULES: Tuple[Rule, ...] = (
         options=_MODEL_OPTIONS,
     ),
     Rule(
-        code="DDP903",
-        name="frozen-in-train-under-option",
-        message="{attr} in {cls} gets no gradient{when}: train() freezes it{how} after DDP registered it; "
-        "freeze it in __init__ too, or {fix}",
-        summary="(Off by default.) DDP103 for a freeze that happens only under an option the constructor's "
-        "defaults leave off (`if self.frozen_stages >= 0:` with `frozen_stages=-1`).",
-        why="Every run that sets the option crashes exactly as DDP103 describes (mmdetection#10157: Swin with "
-        "`frozen_stages=3`), but runs at the defaults train, and the linter cannot see the configuration files "
-        "that set the option. On mmpretrain 1.2.0 it names 19 backbones whose `frozen_stages` no shipped "
-        "configuration sets. Enable it with `--extend-select DDP903` when your configurations set such an "
-        "option. " + _FIXES,
-        example="""    def __init__(self, frozen_stages=-1):
-        super().__init__()
-        self.frozen_stages = frozen_stages
-        self.stem = nn.Conv2d(3, 8, 3)  # DDP903 when self.frozen_stages >= 0 (default frozen_stages=-1)
-
-    def train(self, mode=True):
-        super().train(mode)
-        if self.frozen_stages >= 0:
-            self.stem.requires_grad_(False)""",
-        use_instead="""    def __init__(self, frozen_stages=-1):
-        ...
-        self._freeze_stages()  # frozen before DDP wraps the model: never registered""",
-        known_limits="As DDP103. A test the linter cannot evaluate at the defaults counts as off.",
-        default_on=False,
-        options=_MODEL_OPTIONS,
-    ),
-    Rule(
         code="DDP901",
         name="used-only-with-optional-argument",
         message="{attr} in {cls} gets no gradient when a batch lacks the argument: used only when {guard}; "
@@ -326,6 +298,34 @@ MODEL_RULES: Tuple[Rule, ...] = (
         "builtins and the standard library do not. An attribute read as a condition (`if self.flag:`) "
         "is a flag, not a module. Measured on torchvision/models, timm and fastNLP: one finding, a wrong "
         "one (an enum built by `Format(...)`), which is why it stays opt-in.",
+        default_on=False,
+        options=_MODEL_OPTIONS,
+    ),
+    Rule(
+        code="DDP903",
+        name="frozen-in-train-under-option",
+        message="{attr} in {cls} gets no gradient{when}: train() freezes it{how} after DDP registered it; "
+        "freeze it in __init__ too, or {fix}",
+        summary="(Off by default.) DDP103 for a freeze that happens only under an option the constructor's "
+        "defaults leave off (`if self.frozen_stages >= 0:` with `frozen_stages=-1`).",
+        why="Every run that sets the option crashes exactly as DDP103 describes (mmdetection#10157: Swin with "
+        "`frozen_stages=3`), but runs at the defaults train, and the linter cannot see the configuration files "
+        "that set the option. On mmpretrain 1.2.0 it names 19 backbones whose `frozen_stages` no shipped "
+        "configuration sets. Enable it with `--extend-select DDP903` when your configurations set such an "
+        "option. " + _FIXES,
+        example="""    def __init__(self, frozen_stages=-1):
+        super().__init__()
+        self.frozen_stages = frozen_stages
+        self.stem = nn.Conv2d(3, 8, 3)  # DDP903 when self.frozen_stages >= 0 (default frozen_stages=-1)
+
+    def train(self, mode=True):
+        super().train(mode)
+        if self.frozen_stages >= 0:
+            self.stem.requires_grad_(False)""",
+        use_instead="""    def __init__(self, frozen_stages=-1):
+        ...
+        self._freeze_stages()  # frozen before DDP wraps the model: never registered""",
+        known_limits="As DDP103. A test the linter cannot evaluate at the defaults counts as off.",
         default_on=False,
         options=_MODEL_OPTIONS,
     ),
