@@ -1610,16 +1610,17 @@ class FlowAnalyzer:
                 if method in _SELF_ESCAPES:
                     raise GiveUp(f"self.{method}()")
                 if method in self.init.attrs:
+                    assigned = self.partial_call[0] is node and not self.partial_call[1]  # `s, t = self.emb(x)`
                     summary = self.child_summary(method, node, frame)
                     if summary is not None:
                         args = self.eval_args(node, env, frame)
-                        return self._none_parts(method, node, args, self.child_output(
-                            method, summary, frame, func, args))
+                        value = self.child_output(method, summary, frame, func, args)
+                        return self._none_parts(method, node, args, value) if assigned else value
                     use = self.new_use(method, WHOLE, frame, func, ref=False)
                     args = self.eval_args(node, env, frame)
                     through = self.call_through(method, node, args, frame)
-                    return self._none_parts(method, node, args,
-                                            join(use, *([through] if through is not None else args)))
+                    value = join(use, *([through] if through is not None else args))
+                    return self._none_parts(method, node, args, value) if assigned else value
                 found = self.lookup(method)
                 if found is not None and found[2]:
                     # a property holding a module: read it, then call what it returned

@@ -310,7 +310,7 @@ def test_at_defaults(info: ClassInfo, mro: Sequence[ClassInfo], text: str,
     if "self." not in text:
         return None
     try:
-        test = ast.parse(text.strip(), mode="eval")
+        test = compile(text.strip(), "<test>", "eval", ast.PyCF_ONLY_AST)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     attrs = {node.attr for node in ast.walk(test) if isinstance(node, ast.Attribute) and isinstance(
