@@ -1029,8 +1029,8 @@ class FlowAnalyzer:
                 if value.present is not None:  # None exactly when what the parent passed to a child is (nullness.py)
                     if not value.present:  # a child's output that is never None
                         return (Guard(ALWAYS if positive else NEVER, text, "constant"),)
-                    linked = tuple(replace(g, text=f"{text} ({g.text})") for g in value.present)
-                    return linked if positive else (replace(negate(linked), text=f"{text} ({linked[0].text})"),)
+                    linked = tuple(replace(g, text=text + g.text) for g in value.present)
+                    return linked if positive else (replace(negate(linked), text=text + value.present[0].text),)
                 decided = self._config_scope().compare("is not" if positive else "is",
                                                        (value.origin, config_defaults.MISSING), (frozenset(), None))
                 if decided is not None:  # `self.config.x is not None` at the configuration's defaults
@@ -1388,8 +1388,12 @@ class FlowAnalyzer:
             if param not in passed:
                 continue  # its default: not judged here
             i = passed[param]
-            guards = self._none_test(args[i], code_of(node.args[i].value))
-            found[part] = tuple(replace(g, text=f"self.{attr}(...) returns it only when {g.text}") for g in guards)
+            value, arg = args[i], code_of(node.args[i].value)
+            if value.present:  # the caller's own test decides whether it passes a value (`_present_under`)
+                found[part] = tuple(replace(g, text=f", i.e. {g.text}") for g in value.present)
+            else:  # messages read "used only when s_inp is not None (None from self.embedding(...) when ...)"
+                found[part] = tuple(replace(g, text=f" (None from self.{attr}(...) when {arg} is None)")
+                                    for g in self._none_test(value, arg))
         if not found:
             return result
         if None in found:
@@ -1405,8 +1409,6 @@ class FlowAnalyzer:
         """The guards of ``<text> is not None`` for a value as evaluated."""
         if value.present is not None and not value.present:
             return (Guard(ALWAYS, f"{text} is not None", "constant"),)
-        if value.present:
-            return tuple(replace(g, text=f"{text} is not None, i.e. when {g.text}") for g in value.present)
         test = f"{text} is not None"
         decided = self._config_scope().compare("is not", (value.origin, config_defaults.MISSING), (frozenset(), None))
         if decided is not None:

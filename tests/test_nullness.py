@@ -72,7 +72,7 @@ def test_through_flake8(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert len(lines) == 1, lines
     assert ":29:9: DDP901 self.static_encoder in StaticModel" in lines[0]
-    assert "s_inp is not None (self.embedding(...) returns it only when batch[\"stat\"] is not None)" in lines[0]
+    assert 's_inp is not None (None from self.embedding(...) when batch["stat"] is None)' in lines[0]
     # off by default
     proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "model.py"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
@@ -141,4 +141,4 @@ def test_the_caller_decides_through_flake8(tmp_path: Path) -> None:
     lines = [line for line in proc.stdout.splitlines() if " DDP" in line]
     assert len(lines) == 1, lines
     assert ":51:9: DDP102 self.static_encoder in StaticModel gets no gradient by default" in lines[0]
-    assert "(default stat_list=None)" in lines[0]
+    assert "used only when s_inp is not None, i.e. len(self.stat_list) (default stat_list=None)" in lines[0]
