@@ -537,8 +537,10 @@ class FlowAnalyzer:
         if isinstance(small, cst.Assign):
             self.partial_call = (small.value, False)  # `out = self.bert(x)`: its parts may be read later
             value = self.eval(small.value, env, frame)
-            if value.present is None and self._surely_set(small.value, frame):
-                value = replace(value, present=())  # never None (see exec_if: `x = None; if c: x = <this>`)
+            target = small.targets[0].target if len(small.targets) == 1 else None
+            if isinstance(target, cst.Name) and env.get(target.value) is NONE_VAL and value.present is None and (
+                    self._surely_set(small.value, frame)):
+                value = replace(value, present=())  # never None, where it was (see exec_if: `x = None; if c: ...`)
             for target in small.targets:
                 self.assign(target.target, value, env, frame)
             return FALLS
@@ -1368,12 +1370,14 @@ class FlowAnalyzer:
         """When parts of what ``self.<attr>(...)`` returns are None, by its arguments (summaries.py)."""
         return None
 
-    def _none_parts(self, attr: str, node: cst.Call, args: List[Val], result: Val) -> Val:
+    def _none_parts(self, attr: str, node: cst.Call, args: List[Val], result: Val, frame: Frame) -> Val:
         """``s_inp, k_inp = self.embedding(x, stat_exog=s)``: a part that the child returns as None exactly when
         an argument is None is present exactly when what the parent passed is (``present``): the parent's
         ``if s_inp is not None`` is then judged as a test on ``s`` (nullness.py)."""
+        if not _tests_none(frame.owner, frame.method) or any(arg.star for arg in node.args):
+            return result  # nothing in this method asks whether a value is None
         links = self.child_none_links(attr)
-        if links is None or any(arg.star for arg in node.args):
+        if links is None:
             return result
         passed: Dict[str, int] = {}
         for i, arg in enumerate(node.args):
@@ -1617,12 +1621,12 @@ class FlowAnalyzer:
                     if summary is not None:
                         args = self.eval_args(node, env, frame)
                         value = self.child_output(method, summary, frame, func, args)
-                        return self._none_parts(method, node, args, value) if assigned else value
+                        return self._none_parts(method, node, args, value, frame) if assigned else value
                     use = self.new_use(method, WHOLE, frame, func, ref=False)
                     args = self.eval_args(node, env, frame)
                     through = self.call_through(method, node, args, frame)
                     value = join(use, *([through] if through is not None else args))
-                    return self._none_parts(method, node, args, value) if assigned else value
+                    return self._none_parts(method, node, args, value, frame) if assigned else value
                 found = self.lookup(method)
                 if found is not None and found[2]:
                     # a property holding a module: read it, then call what it returned
@@ -1874,6 +1878,17 @@ class FlowAnalyzer:
                 if info.name == named:
                     return i + 1
         return self._mro_position(frame.owner) + 1
+
+
+def _tests_none(owner: ClassInfo, method: str) -> bool:
+    """The method compares something with None (`x is None`, `x is not None`): only then may a child's None matter."""
+    def look() -> bool:  # a text look at the method's lines
+        func = owner.methods.get(method) or owner.properties.get(method)
+        if func is None:
+            return True
+        text = "".join(owner.module.lines[func.lineno - 1:func.end_lineno or func.lineno])
+        return " is None" in text or " is not None" in text
+    return bool(owner.fact(("flow.tests_none", method), look))
 
 
 def _decorated_no_grad(owner: ClassInfo, func: FunctionNode) -> bool:

@@ -37,6 +37,8 @@ def _known(info: ClassInfo, mro: Sequence[ClassInfo], attr: str) -> Optional[Kno
 
 
 def _value(info: ClassInfo, mro: Sequence[ClassInfo], attr: str) -> Optional[Known]:
+    if not any(_stored_as_list(owner, attr) for owner in mro):
+        return None  # a cheap look first: no `self.<attr> = <list, None or an argument>` in an `__init__`
     if sum(owner.fact("init_values.stores", lambda owner=owner: _stores(owner)).get(attr, 0)  # type: ignore
            for owner in mro) != 1 or any(_written_outside(owner, attr) for owner in mro):
         return None
@@ -50,6 +52,31 @@ def _value(info: ClassInfo, mro: Sequence[ClassInfo], attr: str) -> Optional[Kno
     if found[0] is not None and not isinstance(found[0], (list, tuple)):
         return None  # only optional lists (`stat_exog_list=None` -> []): numbers and switches are flags' business
     return found
+
+
+_LIST_LIKE = (ast.Name, ast.IfExp, ast.List, ast.Tuple, ast.BoolOp, ast.Constant, ast.Call)
+
+
+def _stored_as_list(owner: ClassInfo, attr: str) -> bool:
+    """``self.<attr> = <a name, a list, a conditional, list(...)>`` at the top of the class's ``__init__``."""
+    init = owner.methods.get("__init__")
+    if init is None:
+        return False
+    stores = owner.fact("init_values.top", lambda: {
+        target.attr: stmt.value for stmt in _top_level(init.body)  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+        for target in stmt.targets if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+        and target.value.id == "self"})
+    value = stores.get(attr)
+    return isinstance(value, _LIST_LIKE) and not (
+        isinstance(value, ast.Call) and not (isinstance(value.func, ast.Name) and value.func.id in _PURE))
+
+
+def _top_level(body: Sequence[ast.stmt]) -> List[ast.stmt]:
+    out: List[ast.stmt] = []
+    for stmt in body:
+        out.extend(_top_level(stmt.body) if isinstance(stmt, (ast.With, ast.AsyncWith)) else [stmt])
+    return out
 
 
 _WRITE = r"([\w.\])]*)\.{attr}\s*=(?!=)"

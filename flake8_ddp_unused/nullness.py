@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from .index import ClassInfo, FunctionNode, walk
 
@@ -58,7 +58,7 @@ def none_links(info: ClassInfo, mro: Sequence[ClassInfo], method: str = "forward
 
 def _links(info: ClassInfo, mro: Sequence[ClassInfo], method: str) -> Optional[NoneLinks]:
     func = next((c.methods[method] for c in mro if method in c.methods), None)
-    if func is None or not _mentions_none(func):
+    if func is None or not _mentions_none(func, {name for c in mro for name in c.methods}):
         return None
     args = func.args
     positional = [a.arg for a in args.posonlyargs + args.args][1:]
@@ -95,11 +95,11 @@ def _links(info: ClassInfo, mro: Sequence[ClassInfo], method: str) -> Optional[N
     return NoneLinks(tuple(positional), tuple(links), length, tuple(never))
 
 
-def _mentions_none(func: FunctionNode) -> bool:
-    """A cheap look: no ``None`` in the method, no call of a helper: nothing it returns can be None by a test."""
-    return any(isinstance(node, ast.Constant) and node.value is None for node in walk(func)) or any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "self" for node in walk(func))
+def _mentions_none(func: FunctionNode, methods: Set[str]) -> bool:
+    """A cheap look: no ``None`` in the method, no call of a helper method: nothing it returns is None by a test."""
+    return any(isinstance(node, ast.Constant) and node.value is None or isinstance(node, ast.Call) and isinstance(
+        node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+        and node.func.attr in methods for node in walk(func))
 
 
 class _Reader:
