@@ -21,7 +21,7 @@ from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, 
 from .settings import Settings
 from .skips import Skip, one_per_chain
 from .summaries import ModelFlow, bind_handed_modules, partial_findings
-from .values import WHOLE, FlowResult, Use
+from .values import STATIC, WHOLE, FlowResult, Guard, Use
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Code that reaches submodules without naming them: with it in a class's methods, a name that is never
@@ -182,7 +182,7 @@ class FileAnalysis:
         verdicts = {}
         for name, attr in facts.init.attrs.items():
             uses = by_attr.get(name, [])
-            if name in facts.init.held_in:
+            if name in facts.init.held_in or name in facts.init.handed:
                 held = self._held_uses(attr, facts, by_attr)
                 if held is None:
                     continue
@@ -205,14 +205,23 @@ class FileAnalysis:
         (whole: net1's forward reads all of it). None when a holder is not judged itself (frozen, read from
         outside, unknown): then neither is the parameter."""
         init = facts.init
-        if self._never_judged(attr, replace(facts, init=replace(init, held_in={}))):
+        if self._never_judged(attr, replace(facts, init=replace(init, held_in={}, handed={}))):
             return None
         uses: List[Use] = []
-        for holder in sorted(init.held_in[attr.name]):
+        for holder in sorted(init.held_in.get(attr.name, ())):
             owner = init.attrs.get(holder)
             if owner is None or self._never_judged(owner, facts):
                 return None
             uses += [replace(use, index=WHOLE, part=None) for use in by_attr.get(holder, [])]
+        # handed to a function that keeps it in a holder only under flag tests (handed.py): the holder's uses,
+        # under those tests too
+        for holder, conds in init.handed.get(attr.name, ()):
+            owner = init.attrs.get(holder)
+            if owner is None or self._never_judged(owner, facts):
+                return None
+            tests = tuple(Guard(STATIC, text, flag, polarity) for flag, polarity, text in sorted(conds))
+            uses += [replace(use, index=WHOLE, part=None, guards=tests + use.guards)
+                     for use in by_attr.get(holder, [])]
         return uses
 
     @staticmethod
@@ -277,6 +286,7 @@ class FileAnalysis:
             or attr.name in self.file.tied_names
             or bool({attr.name, "self"} & facts.init.eval_mode)
             or attr.name in facts.init.held_in  # judged with its holders' uses (verdicts), by nothing else
+            or attr.name in facts.init.handed
         )
 
     def run(self) -> List[Finding]:

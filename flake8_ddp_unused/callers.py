@@ -53,7 +53,8 @@ def omitted_argument_findings(info: ClassInfo, facts: ClassFacts, children: Dict
     found: List[Finding] = []
     mro = info.module.mro(info)[0]
     for name, attr in facts.init.attrs.items():
-        if attr.frozen or name in external_reads or name in facts.init.shared or name in facts.init.held_in:
+        if attr.frozen or name in external_reads or name in facts.init.shared or name in facts.init.held_in or (
+                name in facts.init.handed):
             continue
         child = _child_class(info, name, attr.built.kind, attr.built.ctor)
         if child is None or child not in children:

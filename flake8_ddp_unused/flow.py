@@ -799,12 +799,13 @@ class FlowAnalyzer:
         (``item_summary``): a part dropped after the loop (the text stream) leaves the last item's parameters
         that feed only it without gradient. None: an ordinary loop (no summary, a jump in the body, the name
         used otherwise than called once)."""
-        attr = _is_self_attr(stmt.iter)
-        held = self.init.attrs.get(attr or "")
-        if attr is None or held is None or held.built.kind != "container" or held.frozen or (
-                not isinstance(stmt.target, cst.Name) or stmt.orelse is not None):
+        iterated = _peelable_items(stmt)
+        if iterated is None:
             return None
-        name = stmt.target.value
+        attr, name = iterated
+        held = self.init.attrs.get(attr)
+        if held is None or held.built.kind != "container" or held.frozen:
+            return None
         call = _sole_call_of(stmt.body, name)
         summary = self.item_summary(attr, call) if call is not None else None
         if summary is None:
@@ -1963,6 +1964,34 @@ def _builds_record(name: str) -> bool:
     """dict(...) and HF-style output records (``SequenceClassifierOutput``, ``CausalLMOutputWithPast``)."""
     last = name.rsplit(".", 1)[-1]
     return last == "dict" or last.endswith(("Output", "Outputs")) or "OutputWith" in last
+
+
+def _peelable_items(stmt: cst.For) -> Optional[Tuple[str, str]]:
+    """``for block in self.blocks`` or ``for i, block in enumerate(self.blocks)`` with ``i`` never read (a
+    position read in the body could single out items): ("blocks", "block"), else None."""
+    if stmt.orelse is not None:
+        return None
+    if isinstance(stmt.target, cst.Name):
+        attr = _is_self_attr(stmt.iter)
+        return (attr, stmt.target.value) if attr is not None else None
+    counter = _enumerate_counter(stmt)
+    item = stmt.target.elements[1].value if counter is not None else None  # type: ignore[attr-defined]
+    if counter is None or not isinstance(item, cst.Name):
+        return None
+    attr = _is_self_attr(stmt.iter.args[0].value)  # type: ignore[attr-defined]
+    if attr is None or _reads_name(stmt.body, counter):
+        return None
+    return attr, item.value
+
+
+def _reads_name(body: cst.CSTNode, name: str) -> bool:
+    stack: List[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value == name:
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _sole_call_of(body: cst.BaseSuite, name: str) -> Optional[cst.Call]:

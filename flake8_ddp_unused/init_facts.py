@@ -8,9 +8,10 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import init_state, unroll
+from .handed import Cond, follow, reaches_self
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name, walk
 from .torchnn import (
     CONDITIONAL_PARAMETERS,
@@ -82,6 +83,10 @@ class InitFacts:
     # `self.net1.bias = self.bias`: the attribute is registered in the submodules named here too, so it gets a
     # gradient wherever one of them runs (and nowhere else than its own uses)
     held_in: Dict[str, Set[str]] = field(default_factory=dict)
+    # `self.skips = create_skips(..., self.heads)`: a module handed to a function of the file that keeps it only in
+    # what the call returns or in what it stores on self, under the flag tests in force there (handed.py):
+    # attribute -> ((holder, tests), ...), () when nothing keeps it. Judged by its holders' uses under those tests.
+    handed: Dict[str, Tuple[Tuple[str, FrozenSet[Cond]], ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -345,6 +350,10 @@ class InitCollector:
         # while walking the first __init__ (what a bare call runs): its parameters' defaults and itself
         self._entry: Optional[Tuple[Dict[str, Optional[str]], FunctionNode]] = None
         self._walked: List[FunctionNode] = []
+        # functions defined in the function being walked (`def create_skips(...)` in __init__), and what each module
+        # attribute handed to a followed function ends in (handed.py): (holder, tests) per end
+        self._nested: Dict[str, FunctionNode] = {}
+        self._handed: Dict[str, List[Tuple[str, FrozenSet[Cond]]]] = {}
         self._unrolling = 0  # inside a loop unrolled in the function being walked
         self._loops = 0  # inside a loop walked once
 
@@ -357,6 +366,7 @@ class InitCollector:
             self.facts.reads_unknown_init = True
         for held in self._entries.values():
             self.facts.shared.update(held)  # reachable through the container entry: not judged on its own
+        self._handed_ends()
         self._init_state()
         return self.facts
 
@@ -385,6 +395,17 @@ class InitCollector:
                            if self._stored.get(name) == 1 and name not in written}
         self.facts.keys = {name: frozenset(keys) for name, keys in self._keys.items() if name not in written}
 
+    def _handed_ends(self) -> None:
+        """A handed module is judged by its holders' uses when each holder is trainable state judged itself;
+        otherwise (or when it is also shared some other way) it stays shared, never judged."""
+        for name, ends in self._handed.items():
+            if name in self.facts.shared or name not in self.facts.attrs:
+                continue
+            if all(holder in self.facts.attrs for holder, _ in ends):
+                self.facts.handed[name] = tuple(sorted(set(ends), key=repr))
+            else:
+                self.facts.shared.add(name)
+
     def _growth_evaluated(self, name: str) -> bool:
         """Every in-place change of ``self.<name>`` in the walked methods is an append that an unrolled loop
         evaluated: the literal it was left holding is its value."""
@@ -408,7 +429,8 @@ class InitCollector:
         self._walked.append(func)
         defaults = _param_defaults(func)
         local: Dict[str, Built] = {}
-        saved, saved_consts = self._tokens, self._consts
+        saved, saved_consts, saved_nested = self._tokens, self._consts, self._nested
+        self._nested = {}
         # each parameter holds the value its caller passed (arg_flags), else a value of its own
         self._tokens = {name: arg_flags.get(name) or f"{owner.module.filename}:{func.lineno}:{name}"
                         for name in defaults}
@@ -419,7 +441,7 @@ class InitCollector:
         self._unrolling, self._loops = 0, 0
         self._entry = (defaults, func) if len(self._walked) == 1 else None
         self._walk_block(owner, func.body, defaults, local, None)
-        self._tokens, self._consts = saved, saved_consts
+        self._tokens, self._consts, self._nested = saved, saved_consts, saved_nested
         self._unrolling, self._loops, self._entry = outer
 
     def _walk_block(
@@ -441,6 +463,9 @@ class InitCollector:
         local: Dict[str, Built],
         under: Optional[str],
     ) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._nested[stmt.name] = stmt  # followed where a module is handed to it (handed.py)
+            return
         if isinstance(stmt, ast.If):
             key = self._flag_key(stmt.test, defaults) or "?"
             cond = under or key
@@ -558,8 +583,10 @@ class InitCollector:
         keys = init_state.dict_keys(value)
         if keys is not None:
             self._note_keys(name, keys)
+        followed = self._follow_handed(owner, name, value) if isinstance(value, ast.Call) else set()
         if _mentions_self(value, owner.module.lines) and self._deepcopy_source(value) is None:
-            self.facts.shared.update(_shared_reads(value))  # a deep copy shares nothing with its source
+            # a deep copy shares nothing with its source; a module followed into a function is judged by its holders
+            self.facts.shared.update(_shared_reads(value) - followed)
         self._note_flag(name, value, defaults)
         built_under = under
         if isinstance(value, ast.IfExp):
@@ -567,6 +594,8 @@ class InitCollector:
         built = self.classify(value, defaults, local)
         if built.kind in ("classref", "classrefs"):
             built = Built("none")  # self.block = BasicBlock holds a class, not parameters
+        if built.kind == "none" and any(name in {h for h, _ in self._handed.get(a, ())} for a in followed):
+            built = Built("module_class", dotted_name(value.func) or "")  # type: ignore[attr-defined]
         if built.kind == "none" and self._is_empty_container(value):
             self._empty[name] = (owner, stmt, built_under, dotted_name(value.func) or "")  # type: ignore[attr-defined]
         if built.kind == "none" and isinstance(value, ast.Name) and value.id not in local and under is None and (
@@ -676,6 +705,75 @@ class InitCollector:
                 if attr is not None and attr.built.kind == "container":
                     attr.built.length = None  # grown after construction: its size is no longer known
                     attr.built.keys = None
+
+    def _follow_handed(self, owner: ClassInfo, name: str, call: ast.Call) -> Set[str]:
+        """`self.<name> = create_skips(..., self.heads, ...)` with a function of the file (defined in the method
+        being walked, a method of the class, a module-level function): the module attributes handed to it whose
+        every end handed.py finds (returned: held by `self.<name>`; stored on self; dropped), recorded in
+        `_handed`. The attributes it returns are the others: they stay shared (never judged), as before."""
+        target = self._followable(owner, call.func)
+        if target is None:
+            return set()
+        func, first, recursive = target
+        reads: Dict[str, int] = {}
+        for node in walk(call):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                reads[node.attr] = reads.get(node.attr, 0) + 1
+        params = [a.arg for a in func.args.posonlyargs + func.args.args][first:]
+        passed: List[Tuple[str, ast.expr]] = []
+        for param, arg in zip(params, call.args):
+            if isinstance(arg, ast.Starred):
+                break  # the positions after it are not known
+            passed.append((param, arg))
+        passed += [(k.arg, k.value) for k in call.keywords if k.arg]
+        found: Set[str] = set()
+        for param, arg in passed:
+            attr = _handed_attr(arg)
+            if attr is None or attr not in self.facts.attrs or reads.get(attr) != 1 or (
+                    reaches_self(func, attr, recursive)):
+                continue
+            ends = follow(func, param, recursive, lambda node: self._holds(owner, node), first)
+            if ends is None:
+                continue
+            held = self._handed.setdefault(attr, [])
+            held += [(name if end.kind == "returned" else end.attr, end.conds) for end in ends]
+            found.add(attr)
+        return found
+
+    def _followable(self, owner: ClassInfo, func: ast.expr
+                    ) -> Optional[Tuple[FunctionNode, int, Callable[[ast.expr], bool]]]:
+        """The function a call in `__init__` runs, if this file defines it: (function, parameters bound before the
+        call's arguments, a test for a call of that same function)."""
+        if isinstance(func, ast.Name):
+            node = self._nested.get(func.id) or owner.module.functions.get(func.id)
+            if node is None or node.decorator_list:
+                return None
+            name = func.id
+            return node, 0, lambda f: isinstance(f, ast.Name) and f.id == name
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            found = self._lookup(func.attr, 0)
+            if found is None:
+                return None
+            method = found[1]
+            decorators = [dotted_name(d) for d in method.decorator_list]
+            if any(d != "staticmethod" for d in decorators):
+                return None
+            attr = func.attr
+            return method, 0 if decorators else 1, lambda f: isinstance(f, ast.Attribute) and (
+                f.attr == attr and isinstance(f.value, ast.Name) and f.value.id == "self")
+        return None
+
+    def _holds(self, owner: ClassInfo, call: ast.Call) -> bool:
+        """The call builds something that keeps what it is given: a module class of the project, a torch
+        container."""
+        qual = owner.module.qualify(call.func) or ""
+        if not qual:
+            return False
+        layer = torch_nn_layer(qual)
+        if layer:
+            return layer in CONTAINERS
+        target = owner.module.local_class(qual)
+        return target is not None and bool(target.module.module_kind(target))
 
     def _own_init_param(self, owner: ClassInfo, name: str) -> bool:
         """``name`` is a required parameter of the collected class's own ``__init__``, as passed (not reassigned):
@@ -1151,9 +1249,20 @@ def _shared_reads(value: ast.expr) -> Set[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             parent = parents.get(id(node))
             if not isinstance(parent, ast.Attribute) or "weight" in parent.attr or parent.attr == "bias":
-                if not (isinstance(parent, ast.Call) and (parent.func is node or _is_deepcopy(parent))):
-                    shared.add(node.attr)  # a deep copy (`ModuleDict({k: copy.deepcopy(self.m)})`) shares nothing
+                if not (isinstance(parent, ast.Call) and (parent.func is node or _is_deepcopy(parent) or (
+                        dotted_name(parent.func) == "len"))):
+                    # a deep copy (`ModuleDict({k: copy.deepcopy(self.m)})`) shares nothing; nor does its length
+                    shared.add(node.attr)
     return shared
+
+
+def _handed_attr(arg: ast.expr) -> Optional[str]:
+    """``heads`` for ``self.heads`` or an item or slice of it (``self.upsamples[::-1]``)."""
+    while isinstance(arg, ast.Subscript):
+        arg = arg.value
+    if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self":
+        return arg.attr
+    return None
 
 
 def _is_deepcopy(call: ast.Call) -> bool:

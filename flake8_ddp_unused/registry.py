@@ -157,7 +157,10 @@ MODEL_RULES: Tuple[Rule, ...] = (
         # a child's parameters fed only by the parts of its output its parent drops (summaries.py)
         extra={"part_message": "{attr} in {cls} gets no gradient: {entry} keeps only {kept} of {call}; {fix}",
                # only other methods of the child run (`self.encoder.forward_features(x)`), never this part
-               "method_message": "{attr} in {cls} gets no gradient: {entry} calls only {call}; {fix}"},
+               "method_message": "{attr} in {cls} gets no gradient: {entry} calls only {call}; {fix}",
+               # the child's own forward uses it only detached (`argsort` of a score), whatever is kept
+               "detached_message": "{attr} in {cls} gets no gradient: {child}.forward() uses it only with its "
+                                   "output detached; {fix}"},
     ),
     Rule(
         code="DDP101",

@@ -374,7 +374,8 @@ def _never_judged(info: ClassInfo, init: InitFacts) -> FrozenSet[str]:
         ffacts = memo["file_facts"] = file_facts(info.module.tree, info.module.lines, info.module)
     assert isinstance(ffacts, FileFacts)
     names = {name for name, attr in init.attrs.items() if attr.frozen}
-    names |= init.shared | set(init.held_in) | ffacts.frozen_names | ffacts.tied_names | ffacts.external_reads
+    names |= init.shared | set(init.held_in) | set(init.handed) | ffacts.frozen_names | ffacts.tied_names
+    names |= ffacts.external_reads
     names |= {name for cls, name in ffacts.frozen_attrs if cls == info.name}
     if info.name in ffacts.frozen_classes:
         names |= set(init.attrs)
@@ -1006,6 +1007,15 @@ def dead_paths(summary: Summary, kept: Set[PartKey]) -> Set[Tuple[str, ...]]:
     return dead
 
 
+def detached_only(summary: Summary) -> Set[Tuple[str, ...]]:
+    """Paths that feed some part of the child's output, but every one only detached (``argsort`` of a
+    score): dead whatever the caller keeps, so the child's own code is the reason, not the dropped parts."""
+    feeds = [f for part in summary.parts.values() for f in part] + list(summary.whole | summary.rest)
+    carry = {f.path for f in feeds if f.runs and not f.detached}
+    return {f.path for f in feeds if f.runs and f.detached
+            and not any(f.path[:len(p)] == p or p[:len(f.path)] == f.path for p in carry)}
+
+
 def _hands_out_nothing(mro: Sequence[ClassInfo], name: str) -> bool:
     """Another method that outside code calls (``prune_heads``) but that returns no value, yields nothing,
     stores nothing on ``self.<attr>`` and starts no backward pass: whatever it runs, no gradient leaves it,
@@ -1050,6 +1060,8 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
         dead: Optional[Set[Tuple[str, ...]]] = None
         kept_text: Set[PartKey] = set()
         entries: Set[str] = set()  # the child's methods called (forward, forward_features)
+        detached: Optional[Set[Tuple[str, ...]]] = None  # dead inside the child itself (see detached_only)
+        children: Set[str] = set()  # the child's class, named when the child itself is the reason
         whole = False
         last = False  # the parts are those of the container's last item (a peeled loop, flow.py)
         for flow in flows:
@@ -1074,6 +1086,9 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
             for summary, kept in by_summary.values():
                 here = dead_paths(summary, kept)
                 dead = here if dead is None else dead & here
+                inside = detached_only(summary)
+                detached = inside if detached is None else detached & inside
+                children.add(summary.cls.name)
                 kept_text |= {f"[{summary.length}:]" if k == REST else k for k in kept}
                 entries.add(summary.context.entry)
         if whole or not dead or not kept_text:
@@ -1085,7 +1100,10 @@ def partial_findings(facts: "ClassFacts", live: Set[str], frozen_names: Set[str]
         for path in sorted(dead):
             label = f"self.{name}[-1]." + ".".join(path) if last else "self." + ".".join((name,) + path)
             fix = FIX_TEXT.get(facts.framework, FIX_TEXT["torch"])
-            if "forward" in entries:
+            if "forward" in entries and path in (detached or set()) and len(children) == 1:
+                message = rule.extra["detached_message"].format(
+                    attr=label, cls=facts.name, child=next(iter(children)), fix=fix)
+            elif "forward" in entries:
                 call = f"self.{name}[-1](...)" if last else f"self.{name}(...)"
                 message = rule.extra["part_message"].format(
                     attr=label, cls=facts.name, entry=entry, kept=kept, call=call, fix=fix)

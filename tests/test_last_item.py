@@ -125,3 +125,28 @@ def test_last_item_built_otherwise_is_silent() -> None:
     assert all(p.grad is not None for p in model.parameters())
     same = LAST_DIFFERS.replace("updates_text=(i != depth - 1)", "updates_text=True")
     assert [f.code for f in analyze_source(same, "enc.py")] == ["DDP004"]  # every item alike: the last's text
+
+
+ENUMERATED = SOURCE.replace("for block in self.blocks:", "for i, block in enumerate(self.blocks):")
+
+
+def test_enumerated_chain_is_reported_and_torch_agrees() -> None:
+    """``for i, block in enumerate(self.blocks)`` with ``i`` unread is the same chain (diffusers-style loops)."""
+    source = ENUMERATED.replace("BUILT", COMPREHENSION).replace("LOOP", CALL)
+    assert [f.text.split(" in ")[0] for f in analyze_source(source, "net.py")] == ["DDP004 self.blocks[-1].txt"]
+    import torch
+
+    namespace: dict = {}
+    exec(compile(source, "net.py", "exec"), namespace)
+    model = namespace["Net"]()
+    model(torch.randn(2, 8), torch.randn(2, 8)).sum().backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None] == ["blocks.1.txt.weight", "blocks.1.txt.bias"]
+
+
+@pytest.mark.parametrize("loop", [
+    CALL + "\n            if i == 0:\n                image = image * 2",  # the position singles out items
+    CALL + "\n            text = text + i",
+])
+def test_enumerated_loop_reading_the_position_stays_silent(loop: str) -> None:
+    source = ENUMERATED.replace("BUILT", COMPREHENSION).replace("LOOP", loop)
+    assert [f.text for f in analyze_source(source, "net.py")] == []

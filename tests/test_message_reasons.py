@@ -139,3 +139,13 @@ def test_dead_everywhere_names_the_class_that_builds_it() -> None:
     assert "self.head in BodyOnly" in got and "self.head in Base" not in got, got
     lines = {f.message.split(" gets ")[0]: f.line for f in analyze_source(BASE_AND_SUBCLASSES)}
     assert lines["self.norm_extra in Base"] == 9 and lines["self.head in BodyOnly"] == 22, lines
+
+
+def test_child_detached_use_is_the_reason_not_the_kept_parts() -> None:
+    """AdaPoinTr's shape (pointr-129): the parent keeps every part of the child's output; the child's score
+    layer feeds them only through ``argsort``. The parent's DDP004 named the kept parts as the reason."""
+    got = _messages((FIXTURES / "summary_detached_child.py").read_text(encoding="utf-8"))
+    message = got["self.ranker.score in KeepsAll"]
+    assert "Ranker.forward() uses it only with its output detached;" in message, message
+    assert "keeps only" not in message, message
+    assert not any("KeepsAllWeighted" in key for key in got), got
