@@ -21,6 +21,7 @@ from .rules import LIVE, UNDECIDED, ClassFacts, Finding, Verdict, findings_for, 
 from .settings import Settings
 from .skips import Skip, one_per_chain
 from .summaries import ModelFlow, bind_handed_modules, partial_findings
+from .train_freeze import late_freeze_findings
 from .values import STATIC, WHOLE, FlowResult, Guard, Use
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -312,6 +313,11 @@ class FileAnalysis:
         decided: set = set()  # (class, attribute): its optional argument is decided by its owners' calls
         omitted = {info.name: omitted_argument_findings(info, facts, children, self.file.external_reads, decided)
                    for info, facts, _ in per_class}
+        # frozen by train() after the DDP wrap (DDP103): a fact of the class's methods, not of its training step;
+        # reported on the class's own lines only, not handed to launch sites as culprits (the finding usually holds
+        # under a configuration test that the launch's message would not state)
+        late = {info.name: late_freeze_findings(facts, self.index.mro(info)[0], self.file)
+                for info, facts, _ in per_class}
         for info, facts, verdicts in per_class:
             own: List[Finding] = []
             here: List[Finding] = []  # about `self.x = ...` lines of this file (a base may live elsewhere)
@@ -337,7 +343,11 @@ class FileAnalysis:
                 # dead in it and in every subclass is its own finding: the message names the class that builds it
                 here = [f for f in here if facts.init.attrs[f.attr_name].owner == info.name
                         and _dead_in_all(f.attr_name, verdicts_by_class)]
-            if not here or (facts.flow.silent and not facts.flow.limit):
+            if facts.flow.silent and not facts.flow.limit:
+                here = []  # the training step could not be judged
+            here += [f for f in late[info.name] if facts.init.attrs[f.attr_name].file == self.index.filename
+                     and (not is_base or _late_in_all(info, f, per_class, late))]
+            if not here:
                 continue
             if not offers_training(info) and built_only_for_eval(info.name, self.index.filename):
                 continue  # every construction site in the project puts it in eval mode: never trained
@@ -428,3 +438,12 @@ def _dead_in_all(attr_name: str, verdicts_by_class: Dict[str, Dict[str, "Verdict
     """No analysed class of the file that has this attribute uses it or leaves it undecided."""
     return all(verdicts[attr_name].status not in (LIVE, UNDECIDED)
                for verdicts in verdicts_by_class.values() if attr_name in verdicts)
+
+
+def _late_in_all(base: ClassInfo, finding: Finding,
+                 per_class: Sequence[Tuple[ClassInfo, ClassFacts, Dict[str, Verdict]]],
+                 late: Dict[str, List[Finding]]) -> bool:
+    """Every analysed subclass of a base freezes the attribute in train() only too (DDP103 on a base)."""
+    return all(any(f.attr_name == finding.attr_name for f in late[info.name])
+               for info, _, _ in per_class
+               if info is not base and any(c is base for c in info.module.mro(info)[0][1:]))

@@ -346,10 +346,7 @@ class ConfigScope:
                     inherited = self.class_defaults(info.module, base, depth + 1)
                     if inherited:
                         merged.update(inherited)
-        cache = info.module.__dict__.setdefault("_config_defaults", {})  # per file: read each class once
-        if info.name not in cache:
-            cache[info.name] = own_defaults(info.node)
-        merged.update(cache[info.name])
+        merged.update(info.fact("config_defaults.own", lambda: own_defaults(info.node)))  # each class read once
         self._class_cache[key] = merged
         return merged
 

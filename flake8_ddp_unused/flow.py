@@ -158,7 +158,9 @@ def parse_method(module: FileIndex, func: FunctionNode) -> cst.FunctionDef:
     cached = module.method_parse_cache.get(first)
     if cached is not None:
         return cached
-    depth = cst_nesting(func)
+    depth = func.__dict__.get("_cst_nesting")  # kept on the node: a base's method is parsed for every file
+    if depth is None:
+        depth = func.__dict__["_cst_nesting"] = cst_nesting(func)
     if depth > MAX_EXPRESSION_DEPTH:
         raise Limit(f"{func.name}() nests expressions {depth} deep, limit {MAX_EXPRESSION_DEPTH}")
     last = func.end_lineno or func.lineno

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .torchnn import FRAMEWORK_CONTAINERS, FRAMEWORK_MODULE_BASES
+
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 TORCH_MODULE = "torch.nn.Module"
-_TORCH_MODULE_SPELLINGS = {TORCH_MODULE, "torch.nn.modules.module.Module", "torch.nn.modules.Module"}
+_TORCH_MODULE_SPELLINGS = {TORCH_MODULE, "torch.nn.modules.module.Module", "torch.nn.modules.Module"} | set(
+    FRAMEWORK_MODULE_BASES)
 # torch.nn containers: a subclass without its own forward runs every child (Sequential) or is not
 # called at all (ModuleList/ModuleDict), so nothing about its own attributes can be judged.
 TORCH_CONTAINERS = {
@@ -23,7 +26,7 @@ TORCH_CONTAINERS = {
     "torch.nn.ModuleDict",
     "torch.nn.ParameterList",
     "torch.nn.ParameterDict",
-}
+} | set(FRAMEWORK_CONTAINERS)
 LIGHTNING_PREFIXES = ("lightning.", "pytorch_lightning.", "lightning.pytorch.")
 
 
@@ -127,6 +130,26 @@ class FileIndex:
         self._mro_cache: Dict[str, Tuple[List["ClassInfo"], bool]] = {}
         self._read_top_level()
         self._read_nested()
+
+    def refreshed(self) -> "FileIndex":
+        """A new index of the same tree with what was read of this file alone (names, classes, each class's
+        own facts), without anything derived from other files (resolved classes, MROs, module kinds) or
+        cached on this index: reading the file again would walk bodies that may have been dropped."""
+        fresh = FileIndex.__new__(FileIndex)
+        own = ("tree", "lines", "filename", "module_name", "extra_module_bases", "aliases", "functions",
+               "star_imports", "all_names", "local_aliases", "_namedtuples")
+        for name in own:
+            setattr(fresh, name, getattr(self, name))
+        fresh.classes = {name: ClassInfo(info.name, info.node, fresh, info.base_names, info.methods,
+                                         info.properties, info.own_facts) for name, info in self.classes.items()}
+        fresh.resolve_external = None
+        fresh.has_parameters_cache = {}
+        fresh.module_kind_cache = {}
+        fresh.method_parse_cache = {}
+        fresh.parsed_lines = 0
+        fresh._external_classes = {}
+        fresh._mro_cache = {}
+        return fresh
 
     # ---- reading -------------------------------------------------------------------------------
     def _read_top_level(self) -> None:

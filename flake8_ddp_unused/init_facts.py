@@ -663,6 +663,13 @@ class InitCollector:
                 else:
                     self.facts.dynamic_attrs = True
             return
+        if isinstance(func, ast.Attribute) and func.attr in _GROWING and (
+                isinstance(func.value, ast.Name) or _self_chain_root(func.value)):
+            # `layers.append(self.head)`, `self.blocks.add_module("head", self.head)`: the module is held by that
+            # container too (it gets its gradient where the container runs): shared, like `Block(self.head)`
+            for arg in list(call.args) + [k.value for k in call.keywords]:
+                if _mentions_self(arg, owner.module.lines) and self._deepcopy_source(arg) is None:
+                    self.facts.shared.update(_shared_reads(arg))
         # local list building for containers: layers.append(Block()) / layers.extend([...])
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in (
             "append",
@@ -1191,6 +1198,9 @@ class InitCollector:
             return True
         return any(a.built.kind != "none" for a in facts.attrs.values())
 
+
+# methods that put what they are given into a list or a module container
+_GROWING = ("append", "extend", "insert", "add_module", "register_module", "update")
 
 _PASS_THROUGH_CALLS = {"collections.OrderedDict", "OrderedDict", "dict", "list", "tuple"}
 

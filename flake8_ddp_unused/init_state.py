@@ -20,7 +20,7 @@ Whatever any other method of the class writes (``self.x = ...``, ``self.c.pop(..
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, List, Optional, Set
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from .index import walk
 
@@ -64,7 +64,15 @@ def in_place_writes(func: ast.AST, name: str) -> List[ast.AST]:
     """The nodes of one function that change the object ``self.<name>`` holds in place (the calls of its
     mutators, augmented assignments, stores into it, deletions), as ``written_attributes(in_place_only=True)``
     counts them."""
-    found: List[ast.AST] = []
+    return [node for node, roots in _in_place(func) if name in roots]
+
+
+def in_place_changed(func: ast.AST) -> FrozenSet[str]:
+    """Every ``<name>`` of which ``in_place_writes(func, name)`` finds a node."""
+    return frozenset(root for _, roots in _in_place(func) for root in roots)
+
+
+def _in_place(func: ast.AST) -> Iterator[Tuple[ast.AST, Set[str]]]:
     for node in walk(func):
         targets: list = []
         if isinstance(node, ast.Assign):
@@ -76,9 +84,9 @@ def in_place_writes(func: ast.AST, name: str) -> List[ast.AST]:
             targets = list(node.targets)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
             targets = [node.func.value]
-        if any(_self_root(t) == name for t in targets):
-            found.append(node)
-    return found
+        roots = {_self_root(t) for t in targets} - {""}
+        if roots:
+            yield node, roots
 
 
 def _self_root(node: ast.expr) -> str:

@@ -76,6 +76,21 @@ def mentions(owner: ClassInfo, func: FunctionNode, attr: str) -> bool:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"))
 
 
+def _reaches(methods: Dict[str, Tuple[ClassInfo, FunctionNode]], name: str, attr: str, limit: int = 16) -> bool:
+    """``self.<attr>`` appears in the method or in a method of the class it calls through ``self.m(...)``,
+    transitively (mmpretrain's ``ITCHead.loss`` reads ``self.temp`` in ``self._get_loss(...)``)."""
+    todo, seen = [name], set()
+    while todo and len(seen) < limit:
+        current = todo.pop()
+        if current in seen or current not in methods:
+            continue
+        seen.add(current)
+        if mentions(*methods[current], attr):
+            return True
+        todo.extend(sorted(_self_calls(*methods[current])))
+    return False
+
+
 def produces_from(flow: FlowResult, attr: str) -> bool:
     """A use of ``attr`` whose gradient-carrying value the method returns or keeps on ``self``."""
     if flow.silent:
@@ -95,10 +110,14 @@ def rescuer(mro: List[ClassInfo], entry: str, called: FrozenSet[str],
     computed on demand, cached)."""
     methods = public_methods(mro, entry)
     flows: Dict[str, Optional[FlowResult]] = {}
+    every: Dict[str, Tuple[ClassInfo, FunctionNode]] = {}
+    for owner in mro:
+        for name, func in owner.methods.items():
+            every.setdefault(name, (owner, func))
 
     def rescued(attr: str) -> bool:
         for name, (owner, func) in sorted(methods.items()):
-            if name not in called and attr not in optional or not mentions(owner, func, attr):
+            if name not in called and attr not in optional or not _reaches(every, name, attr):
                 continue
             if name not in flows:
                 flows[name] = run(name)

@@ -15,6 +15,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
 
+from . import bodies
 from .index import ClassInfo, FileIndex, dotted_name, source_lines
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ _FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
 _LOADED_WITH: Dict[str, Optional["Settings"]] = {}  # path -> the settings its index resolves other files with
 _USED_BY: Dict[str, int] = {}  # path -> how many linted files used it (the cap keeps the most used)
 _USED_NOW: Set[str] = set()  # paths the file being linted used
+# path -> the `def` nodes of its tree whose bodies may be dropped past the cap (bodies.py)
+_LAZY_DEFS: Dict[str, List[ast.AST]] = {}
+_STRING_LINES: Dict[str, int] = {}  # path -> lines of its docstrings outside function bodies
 # (directory, dotted module) -> file path or None
 _LOCATIONS: Dict[Tuple[str, str], Optional[str]] = {}
 # dotted module -> file path or None, found on sys.path (installed third-party packages)
@@ -47,7 +51,10 @@ _INSTALLED: Dict[str, Optional[str]] = {}
 _INSTALLED_FILES: Set[str] = set()
 
 
-_MAX_CACHED_LINES = 15_000  # lines of other files whose ast trees are kept between linted files (~1.3 KB a line)
+_MAX_CACHED_LINES = 15_000  # lines of other files whose ast trees are kept between linted files (~1.1 KB a line)
+# A kept line without its tree (its body dropped) weighs 1/16 of one with it (~65 B of text); a line of a
+# docstring outside function bodies 1/8 (its text twice: the file's lines and the string constant).
+_TEXT_SHARE, _STRING_SHARE = 16, 8
 _LOADED_LINES = [0]  # lines of other files parsed in this process so far (never decreases)
 
 
@@ -77,37 +84,59 @@ def start_file() -> None:
         _USED_BY[path] = _USED_BY.get(path, 0) + 1
     _USED_NOW.clear()
     cached = 0
-    for _, _, index in _FILES.values():
+    for path, (_, _, index) in _FILES.items():
         if index is not None:
             index.method_parse_cache.clear()
             index.parsed_lines = 0
-            cached += len(index.lines)
+            cached += _weight(path, index)
     if cached > _MAX_CACHED_LINES:
         _keep_recent(cached)
 
 
+def _weight(path: str, index: FileIndex) -> int:
+    """A kept file's share of the cap, in lines of code with their trees (~1.1 KB each)."""
+    dropped = bodies.dropped_lines(_LAZY_DEFS.get(path, ()))  # type: ignore[arg-type]
+    strings = _STRING_LINES.get(path, 0)
+    return len(index.lines) - dropped - strings + dropped // _TEXT_SHARE + strings // _STRING_SHARE
+
+
 def _keep_recent(cached: int) -> None:
-    """Past the cap of cached lines, the least recently used files go until the rest fits. The files most
-    linted files need (a package's base model and configuration files) stay, so that each is parsed once
-    per process instead of again after every drop (all files went, before: transformers' models/ parsed
-    its shared files again for most linted files). The files kept keep their trees, not their answers: a
-    fresh index drops what was derived from other files (resolved classes, MROs, summaries, analyses),
-    which may point into the files that went."""
+    """Past the cap of cached lines, the files fewest linted files used (then the least recently used) first
+    lose the function bodies no later file has read back (``bodies.drop``: what later files read of them is
+    their classes, signatures and the facts already computed on them), and only if that is not enough they
+    go whole. The files most linted files need (a package's base model and configuration files) stay, so
+    that each is parsed once per process instead of again after every drop (all files went, before:
+    transformers' models/ parsed its shared files again for most linted files). The files kept keep their
+    trees and what was read of each alone, not their answers: a fresh index drops what was derived from
+    other files (resolved classes, MROs, summaries, analyses), which may point into the files that went."""
     _clear("trees")
     recency = {path: position for position, path in enumerate(_FILES)}
-    for path in sorted(_FILES, key=lambda p: (_USED_BY.get(p, 0), recency[p])):
+    order = sorted(_FILES, key=lambda p: (_USED_BY.get(p, 0), recency[p]))
+    for parsed_back in (False, True):  # the bodies never read again first
+        for path in order:
+            if cached <= _MAX_CACHED_LINES:
+                break
+            index = _FILES[path][2]
+            defs = _LAZY_DEFS.get(path)
+            if index is not None and defs:
+                before = _weight(path, index)
+                bodies.drop(defs, index.tree, parsed_back)  # type: ignore[arg-type]
+                cached -= before - _weight(path, index)
+    for path in order:
         if cached <= _MAX_CACHED_LINES:
             break
         _, _, index = _FILES.pop(path)
         _LOADED_WITH.pop(path, None)
         if index is not None:
-            cached -= len(index.lines)
+            cached -= _weight(path, index)
             release(index)
+        _LAZY_DEFS.pop(path, None)
+        _STRING_LINES.pop(path, None)
     _LOCATIONS.clear()
     _INSTALLED.clear()
     for path, (mtime, size, index) in list(_FILES.items()):
         if index is not None:
-            fresh = FileIndex(index.tree, index.lines, index.filename, index.module_name, index.extra_module_bases)
+            fresh = index.refreshed()
             release(index)
             _FILES[path] = (mtime, size, fresh)
             attach(fresh, _LOADED_WITH.get(path))
@@ -129,6 +158,8 @@ def _drop_trees() -> None:
     _clear("trees")  # summaries and analyses hold classes of the files cached here
     _FILES.clear()
     _LOADED_WITH.clear()
+    _LAZY_DEFS.clear()
+    _STRING_LINES.clear()
     _USED_BY.clear()
     _USED_NOW.clear()
     _LOCATIONS.clear()
@@ -219,6 +250,8 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
         _FILES[path] = cached  # now the most recently used (the cap of cached lines drops the least recent)
         return cached[2]
     index: Optional[FileIndex] = None
+    _LAZY_DEFS.pop(path, None)
+    _STRING_LINES.pop(path, None)
     if stat.st_size <= _MAX_FILE_BYTES:
         try:
             with open(path, "rb") as handle:
@@ -227,6 +260,9 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
             lines = source_lines(data.decode("utf-8", errors="replace"))
             bases = settings.module_bases if settings is not None else ()
             index = FileIndex(tree, lines, path, "", bases)
+            if bodies.lines_reparse_alike(data):
+                _LAZY_DEFS[path] = bodies.make_lazy(tree, lines, [info.node for info in index.classes.values()])
+                _STRING_LINES[path] = bodies.string_lines(tree)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             index = None
     _FILES[path] = (stat.st_mtime_ns, stat.st_size, index)
@@ -240,7 +276,8 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
 def kept_lines() -> Tuple[int, int]:
     """(lines of other files parsed so far in this process, lines of them kept now): how much long-lived
     state the cache has built, for a front end that tunes the cycle collector (plugin.py)."""
-    return _LOADED_LINES[0], sum(len(index.lines) for _, _, index in _FILES.values() if index is not None)
+    return (_LOADED_LINES[0] + bodies.RESTORED["lines"],
+            sum(len(index.lines) for _, _, index in _FILES.values() if index is not None))
 
 
 def split_qualname(qualname: str) -> Tuple[int, str, str]:

@@ -219,6 +219,50 @@ MODEL_RULES: Tuple[Rule, ...] = (
                                  "{default}); freeze it (it is handed in), or {fix}"},
     ),
     Rule(
+        code="DDP103",
+        name="frozen-only-in-train",
+        message="{attr} in {cls} gets no gradient{when}: train() freezes it{how} after DDP registered it; "
+        "freeze it in __init__ too, or {fix}",
+        summary="Parameters that the class's `train()` override freezes (directly or through a method it calls, "
+        "such as `_freeze_stages()`) while `__init__` leaves them trainable.",
+        why="`DistributedDataParallel` registers, when it wraps the model, every parameter that requires a "
+        "gradient at that moment, and waits for each one's gradient in every iteration. Training code wraps the "
+        "model first and calls `model.train()` at the start of each epoch (mmengine's runner, most scripts), so a "
+        "`train()` override that sets `requires_grad = False` takes the parameters out of the backward pass after "
+        "DDP registered them, and the next iteration raises `RuntimeError: " + REDUCTION_ERROR + "` naming them "
+        "(mmdet's `SwinTransformer` with `frozen_stages`). Freezing in `__init__` as well (mmdet's `ResNet` calls "
+        "`self._freeze_stages()` there too) keeps the frozen parameters out of DDP from the start. A freeze under "
+        "a test on the configuration (`if self.frozen_stages >= 0:`) is reported by default, naming the test and "
+        "the constructor default it reads: every run that sets the option crashes, and the option exists to be "
+        "set. " + _FIXES,
+        example="""    def __init__(self, frozen_stages=-1):
+        super().__init__()
+        self.frozen_stages = frozen_stages
+        self.stem = nn.Conv2d(3, 8, 3)  # DDP103 when self.frozen_stages >= 0
+        self.head = nn.Linear(8, 2)
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._freeze_stages()
+
+    def _freeze_stages(self):
+        if self.frozen_stages >= 0:
+            for param in self.stem.parameters():
+                param.requires_grad = False""",
+        use_instead="""    def __init__(self, frozen_stages=-1):
+        ...
+        self._freeze_stages()  # frozen before DDP wraps the model: never registered""",
+        known_limits="Only `requires_grad = False`, `requires_grad_(False)` and loops over `.parameters()` of "
+        "`self.x` (or of a local bound to it, or `getattr(self, \"x\")`) are read; `.eval()` alone (BatchNorm "
+        "statistics) freezes no parameter and is never reported. A freeze through a helper the linter cannot read "
+        "is not seen, and an `__init__` that calls such a freezing helper keeps the class silent. An attribute "
+        "that another method also freezes (a `freeze()` the user may call before wrapping) is not reported, nor "
+        "is a freeze under a test on state that a method other than `__init__` changes. A training script that "
+        "calls `model.train()` before wrapping the model (then DDP never registers the frozen parameters) is "
+        "not seen.",
+        options=_MODEL_OPTIONS,
+    ),
+    Rule(
         code="DDP901",
         name="used-only-with-optional-argument",
         message="{attr} in {cls} gets no gradient when a batch lacks the argument: used only when {guard}; "

@@ -652,12 +652,24 @@ def _changed_after_built(analyzer: FlowAnalyzer, attr: str) -> bool:
         changed = False
         for info in analyzer.mro:
             for func in info.methods.values():
-                changed = changed or bool(init_state.in_place_writes(func, attr))
-                assigned += sum(1 for node in walk(func) if isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
-                    isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
-                    and t.attr == attr for t in (node.targets if isinstance(node, ast.Assign) else [node.target])))
+                changed = changed or attr in info.fact(("summaries.in_place", id(func)),
+                                                       lambda: init_state.in_place_changed(func))
+                assigned += info.fact(("summaries.self_assigned", id(func)), lambda: _self_assigned(func)).get(attr, 0)
         memo[key] = changed or assigned != 1
     return bool(memo[key])
+
+
+def _self_assigned(func: ast.AST) -> Dict[str, int]:
+    """attr -> how many assignments of one method store into ``self.<attr>`` (read once per method, not per
+    attribute and subclass asking)."""
+    counts: Dict[str, int] = {}
+    for node in walk(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for attr in {t.attr for t in targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                         and t.value.id == "self"}:
+                counts[attr] = counts.get(attr, 0) + 1
+    return counts
 
 
 def _class_of_ctor(index: FileIndex, ctor: str) -> Optional[ClassInfo]:

@@ -56,6 +56,19 @@ PARAMETERLESS_LAYERS = frozenset(
 )
 
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"})
+
+# OpenMMLab's module classes (mmengine, and mmcv 1.x's `runner`) are torch.nn's with an `init_cfg` for weight
+# initialisation, and touch no attribute of a subclass. Model code (an mmdet or mmpretrain wheel) is rarely
+# installed beside their sources, so they are read as the torch.nn class they extend.
+FRAMEWORK_MODULE_BASES = frozenset({
+    "mmengine.model.BaseModule", "mmengine.model.base_module.BaseModule",
+    "mmcv.runner.BaseModule", "mmcv.runner.base_module.BaseModule",
+})
+FRAMEWORK_CONTAINERS: Dict[str, str] = {
+    f"{module}.{name}": name
+    for module in ("mmengine.model", "mmengine.model.base_module", "mmcv.runner", "mmcv.runner.base_module")
+    for name in ("Sequential", "ModuleList", "ModuleDict")
+}
 PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.Parameter"})
 
 # Calls that build modules with parameters, outside torch.nn (qualified-name prefixes and suffixes).
@@ -65,6 +78,8 @@ TRANSFORMERS_MODEL_SUFFIXES = (".from_pretrained", ".from_config")
 
 def torch_nn_layer(qualname: str) -> str:
     """'Linear' for torch.nn.Linear / torch.nn.modules.linear.Linear, '' otherwise."""
+    if qualname in FRAMEWORK_CONTAINERS:
+        return FRAMEWORK_CONTAINERS[qualname]
     if qualname.startswith("torch.nn.") and qualname.count(".") >= 2:
         last = qualname.rsplit(".", 1)[-1]
         if qualname.startswith(("torch.nn.functional.", "torch.nn.init.", "torch.nn.utils.")):

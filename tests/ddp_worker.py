@@ -3,7 +3,8 @@
 Usage: python -m tests.ddp_worker SCENARIOS_JSON
 SCENARIOS_JSON is a list of {"fixture": path, "key": submodule of the fixture's ModuleDict ("" for the
 whole model), "call": how the wrapper's output becomes a loss ("sum" | "loss" | "tuple"),
-"iterations": int, "options": DistributedDataParallel keyword arguments}.
+"iterations": int, "options": DistributedDataParallel keyword arguments, "train_after_wrap": call train()
+after wrapping rather than before (optional)}.
 The two processes are started once (starting torch costs seconds) and run every scenario in a fresh
 process group of its own. Each rank catches its own error, so the parent sees both ranks' outcome.
 """
@@ -50,8 +51,12 @@ def train(scenario: Scenario) -> Outcome:
         torch.manual_seed(0)
         spec = load_fixture(Path(scenario["fixture"])).build()
         model = spec["model"][scenario["key"]] if scenario["key"] else spec["model"]
-        model.train()
-        ddp = DistributedDataParallel(model, **scenario["options"])
+        if scenario.get("train_after_wrap"):
+            ddp = DistributedDataParallel(model, **scenario["options"])
+            ddp.train()  # a runner's order: wrap once, then train() at the start of each epoch
+        else:
+            model.train()
+            ddp = DistributedDataParallel(model, **scenario["options"])
         batches: List[Any] = spec["batches"]
         for i in range(scenario["iterations"]):
             batch = batches[i % len(batches)]

@@ -5,7 +5,7 @@ import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Dict, Iterable, List, Set
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 import torch
 from torch import nn
@@ -32,16 +32,23 @@ def has_ground_truth(path: Path) -> bool:
     return "def build(" in text and "GROUND_TRUTH = False" not in text
 
 
+def registered(model: nn.Module) -> Set[str]:
+    """The parameters DDP registers when it wraps the model: those requiring a gradient then, before the
+    training loop's `model.train()` (which a `train()` override may use to freeze some: DDP103)."""
+    return {n for n, p in model.named_parameters() if p.requires_grad}
+
+
 def runtime_culprits(spec: Dict[str, Any]) -> Set[str]:
-    """Trainable parameters left without gradient in at least one batch (DESIGN.md §1)."""
+    """Registered parameters left without gradient in at least one batch (DESIGN.md §1)."""
     model: nn.Module = spec["model"]
     step: Step = spec["step"]
+    waited_for = registered(model)
     model.train()
     missing: Set[str] = set()
     for batch in spec["batches"]:
         model.zero_grad(set_to_none=True)
         step(model, batch).backward()
-        missing |= {n for n, p in model.named_parameters() if p.requires_grad and p.grad is None}
+        missing |= {n for n, p in model.named_parameters() if n in waited_for and p.grad is None}
     return missing
 
 
@@ -58,10 +65,12 @@ def _element_prefixes(container: nn.Module, prefix: str, elements: Iterable[obje
     return out
 
 
-def expected_culprits(path: Path, model: nn.Module) -> Set[str]:
-    """Parameter names of the analyser's model findings, as the runtime names them."""
+def expected_culprits(path: Path, model: nn.Module, params: Optional[Set[str]] = None) -> Set[str]:
+    """Parameter names of the analyser's model findings, as the runtime names them, among ``params`` (the
+    registered parameters; by default those requiring a gradient now)."""
     findings = analyze_source(path.read_text(encoding="utf-8"), str(path))
-    params = {n for n, p in model.named_parameters() if p.requires_grad}
+    if params is None:
+        params = registered(model)
     expected: Set[str] = set()
     for finding in findings:
         if not finding.code.startswith(MODEL_CODE_PREFIXES):
@@ -85,10 +94,10 @@ def expected_culprits(path: Path, model: nn.Module) -> Set[str]:
     return expected
 
 
-def qualified_known_silent(module: ModuleType, model: nn.Module) -> Set[str]:
+def qualified_known_silent(module: ModuleType, model: nn.Module, params: Optional[Set[str]] = None) -> Set[str]:
     """Parameters named by ``KNOWN_SILENT = {"Class.attr"}``: culprits the linter deliberately leaves alone."""
     names: Set[str] = set(getattr(module, "KNOWN_SILENT", set()))
-    params = {n for n, p in model.named_parameters() if p.requires_grad}
+    params = registered(model) if params is None else params
     out: Set[str] = set()
     for entry in names:
         cls, attr = entry.split(".", 1)

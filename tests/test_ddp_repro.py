@@ -28,6 +28,7 @@ class Case(NamedTuple):
     call: str  # "sum" | "loss" | "tuple": how the output becomes the loss
     options: Dict[str, Any]
     expected_error: str  # "" when training must succeed
+    train_after_wrap: bool = False  # wrap, then model.train() (a runner's order), instead of the reverse
 
 
 CASES: List[Case] = [
@@ -38,10 +39,14 @@ CASES: List[Case] = [
     Case("DDP004-beside-loss", "branches_dropped_output.py", "dict", "loss", {}, REDUCTION_ERROR),
     Case("DDP101-task-heads", "branches_multitask.py", "if_task", "sum", {}, REDUCTION_ERROR),
     Case("DDP102-flag-off", "branches_static_flags.py", "off", "sum", {}, REDUCTION_ERROR),
+    # train() freezes after the wrap (mmdet's Swin with frozen_stages=3): DDP waits for the frozen stages
+    Case("DDP103-frozen-in-train", "init_frozen_in_train.py", "swin", "sum", {}, REDUCTION_ERROR, True),
     Case("DDP901-batch-without-labels", "branches_optional_arg.py", "cond", "sum", {}, REDUCTION_ERROR),
     # the fixes of DESIGN.md §1: find_unused_parameters=True tolerates it; static_graph=True does not
     # tolerate a used set that changes between iterations
     Case("DDP001-find-unused-true", "core_unused.py", "net", "sum", {"find_unused_parameters": True}, ""),
+    Case("DDP103-find-unused-true", "init_frozen_in_train.py", "swin", "sum", {"find_unused_parameters": True}, "",
+         True),
     Case("DDP101-static-graph", "branches_multitask.py", "if_task", "sum", {"static_graph": True},
          STATIC_GRAPH_ERROR),
     # negatives: train cleanly with the default
@@ -49,6 +54,9 @@ CASES: List[Case] = [
     Case("drop-path-scaling", "branches_layerdrop.py", "scale", "sum", {}, ""),
     Case("frozen-teacher", "branches_no_grad_frozen.py", "frozen", "sum", {}, ""),
     Case("soft-moe", "branches_moe.py", "soft", "sum", {}, ""),
+    # frozen in __init__ too (mmdet's ResNet), and a train() that only puts BatchNorm in eval mode
+    Case("frozen-in-init-too", "init_frozen_in_train.py", "resnet", "sum", {}, "", True),
+    Case("norm-eval-in-train", "init_frozen_in_train.py", "norm_eval", "sum", {}, "", True),
 ]
 ITERATIONS = 4
 
@@ -56,7 +64,7 @@ ITERATIONS = 4
 @pytest.fixture(scope="module")
 def outcomes() -> Dict[str, List[Dict[str, Any]]]:
     scenarios = [{"fixture": str(FIXTURES / c.fixture), "key": c.key, "call": c.call, "iterations": ITERATIONS,
-                  "options": c.options} for c in CASES]
+                  "options": c.options, "train_after_wrap": c.train_after_wrap} for c in CASES]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "tests.ddp_worker", json.dumps(scenarios)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)

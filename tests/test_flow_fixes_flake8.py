@@ -13,7 +13,8 @@ FLOW_FIX_FIXTURES = ["flow_container_references", "flow_per_batch_sizes", "flow_
                      "init_deepcopy_networks", "init_filled_containers", "init_frozen_elsewhere",
                      "flow_dead_stores", "init_state_wrappers", "init_state_switched", "callers_omit_argument",
                      "init_class_constructors", "flow_getattr_names", "init_computed_names",
-                     "summaries_handed_modules", "init_held_parameters", "init_handed_to_functions"]
+                     "summaries_handed_modules", "init_held_parameters", "init_handed_to_functions",
+                     "init_handed_to_containers"]
 
 
 def test_flow_fix_fixtures_through_flake8() -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import ast
 import collections
 from pathlib import Path
-from typing import Counter, List
+from typing import Counter, List, Tuple
 
 import pytest
 from flake8.main import cli
 
-from flake8_ddp_unused import project
+from flake8_ddp_unused import bodies, project
 
 HERE = Path(__file__).parent
 PROJECTS = [HERE / "training" / "detr_app", HERE / "projects" / "fastnlp_app", HERE / "projects" / "script_app"]
@@ -129,3 +129,70 @@ def test_a_file_every_script_uses_is_parsed_once_past_the_cache_cap(
     assert by_linter.get("big_c.py") == 1, by_linter  # the cap was reached (big_a or big_b went) ...
     assert by_linter["models.py"] == 1, by_linter  # ... and the file every script uses stayed
     assert all(count == 1 for count in by_linter.values()), by_linter
+
+
+def _big_base(methods: int) -> str:
+    """A base module class with many methods whose bodies the analysis of its subclasses never needs
+    (a package's shared infrastructure: transformers' PreTrainedModel and GenerationMixin)."""
+    helpers = "".join(
+        f"    def helper_{i}(self, x):\n        \"\"\"Docstring of helper {i}.\"\"\"\n"
+        + "".join(f"        x = x * {j} + {i}\n" for j in range(8)) + "        return x\n\n" for i in range(methods))
+    return ("import torch\nfrom torch import nn\n\n\nclass Base(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.base_spare = nn.Linear(4, 4)\n\n" + helpers)
+
+
+def test_shared_files_larger_than_the_cap_are_parsed_once(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The files every script needs hold more lines than the cap of kept trees. Their function bodies are
+    dropped past the cap (the classes, signatures and facts computed on them stay) instead of the whole
+    files, so each file is parsed once; a body asked for again (here the models' ``__init__`` and
+    ``forward``) is parsed back alone, once, and then stays.
+    Dropping whole files at the cap (as before) parsed the shared base again for every script."""
+    project.clear_cache()
+    bodies.RESTORED.update(bodies=0, lines=0, files=0)
+    app = tmp_path / "shared_base_app"
+    app.mkdir()
+    (app / "base.py").write_text(_big_base(40), encoding="utf-8")
+    (app / "models.py").write_text(SHARED_MODEL.replace("(nn.Module)", "(Base)").replace(
+        "from torch import nn\n", "from torch import nn\nfrom base import Base\n"), encoding="utf-8")
+    for suffix in "abcd":
+        (app / f"big_{suffix}.py").write_text(_big_model(f"Big{suffix.upper()}", 60), encoding="utf-8")
+        (app / f"train_{suffix}.py").write_text(
+            SCRIPT.replace("from models import Net\n",
+                           f"from models import Net\nfrom big_{suffix} import Big{suffix.upper()}\n")
+            + f"    other = DDP(Big{suffix.upper()}())\n", encoding="utf-8")
+    base_lines = len(_big_base(40).splitlines())
+    big_lines = len(_big_model("BigA", 60).splitlines())
+    cap = 2 * big_lines
+    assert base_lines > cap  # the shared base alone exceeds the cap: before, it went at every script
+    monkeypatch.setattr(project, "_MAX_CACHED_LINES", cap)
+    parses: Counter[str] = collections.Counter()
+    real_parse = ast.parse
+
+    def counting_parse(source, filename="<unknown>", *args, **kwargs):  # type: ignore[no-untyped-def]
+        parses[str(filename)] += 1
+        return real_parse(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting_parse)
+    parsed_back: Counter[Tuple[int, str, int]] = collections.Counter()  # (file's lines, name, line)
+    real_parse_back = bodies._parse_back
+
+    def counting_parse_back(node):  # type: ignore[no-untyped-def]
+        parsed_back[(id(node.__dict__["_lines"]), node.name, node.lineno)] += 1
+        return real_parse_back(node)
+
+    monkeypatch.setattr(bodies, "_parse_back", counting_parse_back)
+    cli.main(["--isolated", "--select=DDP", "--jobs=1", *sorted(str(p) for p in app.glob("train_*.py"))])
+    out = capsys.readouterr().out
+    for suffix in "abcd":  # every script resolved the model through its base in the other file
+        assert f"train_{suffix}.py:13:13: DDP201 DDP(Net()): self.aux, self.base_spare in Net" in out, out
+        big = f"Big{suffix.upper()}"
+        assert f"train_{suffix}.py:15:13: DDP201 DDP({big}()): self.spare in {big}" in out, out
+    by_linter = {Path(name).name: count for name, count in parses.items() if name.endswith(".py")}
+    assert by_linter.get("big_d.py") == 1, by_linter  # the cap was reached (big files went) ...
+    assert by_linter["base.py"] == 1, by_linter  # ... and the base, over the cap alone, was parsed once
+    assert all(count == 1 for count in by_linter.values()), by_linter
+    assert bodies.RESTORED["files"] == 0  # every body parsed back alone
+    assert parses["<body>"] == bodies.RESTORED["bodies"] == sum(parsed_back.values()), parses
+    assert all(count == 1 for count in parsed_back.values()), parsed_back  # once each, then kept
+    assert not any(name.startswith("helper_") for _, name, _ in parsed_back), parsed_back  # never read
