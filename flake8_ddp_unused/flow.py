@@ -16,11 +16,14 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, U
 
 import libcst as cst
 
-from . import config_defaults, init_state, project, unroll
+from . import config_defaults, init_state, init_values, project, unroll
 from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import _MODULE_RETURNING_METHODS, InitFacts
+from .nullness import NoneLinks, tensor_function
 from .values import (ALWAYS, BATCH, BUILT, EMPTY, NEVER, OPTIONAL, STATIC, UNKNOWN, WHOLE, FlowResult, GiveUp, Guard,
                      Index, Limit, Taint, Use, Val, _flat_taint, _join_taints, detach, flatten, join)
+
+NONE_VAL = Val(origin=frozenset({"const"}), truth=False)  # `None` as written (by identity: not `False`)
 
 # ---------------------------------------------------------------------------------------------
 # Knowledge about calls
@@ -278,6 +281,9 @@ def _assigned_in(cls: ast.ClassDef) -> Tuple[FrozenSet[str], List[Tuple[FrozenSe
 
 
 class FlowAnalyzer:
+    judged_at_defaults = True  # the class as its own constructor's defaults build it (not an instance built by a
+    # caller with other arguments: summaries.InstanceFlow)
+
     def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: InitFacts,
                  mro_complete: bool) -> None:
         self.index = index
@@ -533,6 +539,10 @@ class FlowAnalyzer:
         if isinstance(small, cst.Assign):
             self.partial_call = (small.value, False)  # `out = self.bert(x)`: its parts may be read later
             value = self.eval(small.value, env, frame)
+            target = small.targets[0].target if len(small.targets) == 1 else None
+            if isinstance(target, cst.Name) and env.get(target.value) is NONE_VAL and value.present is None and (
+                    self._surely_set(small.value, frame)):
+                value = replace(value, present=())  # never None, where it was (see exec_if: `x = None; if c: ...`)
             for target in small.targets:
                 self.assign(target.target, value, env, frame)
             return FALLS
@@ -616,8 +626,11 @@ class FlowAnalyzer:
                     self.assign(element.value, part, env, frame)
             else:
                 whole = flatten(value)
-                for element in elements:
-                    self.assign(element.value, whole, env, frame)
+                length, linked = value.present_items or (0, ())  # parts None exactly when an argument is
+                present = dict(linked) if length == len(elements) else {}
+                for i, element in enumerate(elements):
+                    self.assign(element.value, replace(whole, present=present[i]) if i in present else whole, env,
+                                frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, env, frame)
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
@@ -689,7 +702,10 @@ class FlowAnalyzer:
                 branches = [else_env]
             elif otherwise.kind == NEVER:
                 branches = [body_env]
+        before = {name: value for name, value in env.items() if value is NONE_VAL}
         self._merge_env(env, branches)
+        if before and len(branches) == 2:
+            self._present_under(env, before, (body_env, guards), (else_env, (otherwise,)))
         if body_status != FALLS and else_status != FALLS:
             return EXITS if EXITS in (body_status, else_status) and body_status == else_status else JUMPS
         # A side that raises is no training iteration at all: the rest of the block runs on every iteration
@@ -702,13 +718,36 @@ class FlowAnalyzer:
         return FALLS
 
     @staticmethod
+    def _present_under(env: Dict[str, Val], before: Dict[str, Val], *sides: Tuple[Dict[str, Val], Tuple[Guard, ...]]
+                       ) -> None:
+        """``x = None`` then ``if c: x = <never None>``: after the test, ``x`` is not None exactly when ``c``
+        held (a later ``if x is not None`` is that test; with a guard decided at the defaults, decided too)."""
+        for name in before:
+            values = [side[0].get(name) for side in sides]
+            for (_, guards), value, other in zip(sides, values, reversed(values)):
+                if value is not None and value.present == () and other is NONE_VAL and guards:
+                    env[name] = replace(env[name], present=guards)
+
+    def _surely_set(self, node: cst.BaseExpression, frame: Frame) -> bool:
+        """An expression that is never None: arithmetic, a comparison, a slice, a literal, a torch function."""
+        if isinstance(node, (cst.BinaryOperation, cst.Comparison, cst.Integer, cst.Float, cst.SimpleString,
+                             cst.Tuple, cst.List, cst.Dict)):
+            return True
+        if isinstance(node, cst.Subscript):
+            return any(isinstance(element.slice, cst.Slice) for element in node.slice)
+        if isinstance(node, cst.Call):
+            name = _dotted(node.func)
+            return bool(name) and tensor_function(frame.owner.module.qualify_dotted(name))
+        return False
+
+    @staticmethod
     def _merge_env(env: Dict[str, Val], branches: List[Dict[str, Val]]) -> None:
         names = set().union(*(b.keys() for b in branches)) if branches else set()
         for name in names:
             values = [b[name] for b in branches if name in b]
             if len(values) < len(branches) and name in env:
                 values.append(env[name])
-            env[name] = join(*values)
+            env[name] = NONE_VAL if all(v is NONE_VAL for v in values) else join(*values)  # still `None` as written
 
     def exec_loop(self, stmt: Union[cst.For, cst.While], env: Dict[str, Val], frame: Frame) -> str:
         if isinstance(stmt, cst.For) and not self.unrolling:
@@ -930,6 +969,13 @@ class FlowAnalyzer:
     def classify_test(self, test: cst.BaseExpression, env: Dict[str, Val], frame: Frame) -> Tuple[Guard, ...]:
         """The guards a condition puts on the code it protects (a conjunction)."""
         guards = self._classify_test(test, env, frame)
+        if len(guards) == 1 and guards[0].kind == UNKNOWN and not guards[0].detail and self.mro_complete and (
+                self.judged_at_defaults):
+            decided = init_values.test_at_defaults(self.cls, self.mro, code_of(test),
+                                                   frozenset(self.init.attrs) | frozenset(self.init.flags))
+            if decided is not None:  # `len(self.stat_exog_list)`, the list built from a constructor default
+                guards = (Guard(ALWAYS if decided[0] else NEVER, guards[0].text,
+                                config_defaults.CONFIG_DETAIL + decided[1]),)
         if len(guards) == 1 and not guards[0].key:
             guards = (replace(guards[0], key=code_of(test)),)
         return guards
@@ -985,6 +1031,11 @@ class FlowAnalyzer:
                     self.eval(test.left, env, frame, test=True)
                     return (self._self_flag_guard(left_attr, text, positive),)
                 value = self.eval(test.left, env, frame, test=True)
+                if value.present is not None:  # None exactly when what the parent passed to a child is (nullness.py)
+                    if not value.present:  # a child's output that is never None
+                        return (Guard(ALWAYS if positive else NEVER, text, "constant"),)
+                    linked = tuple(replace(g, text=text + g.text) for g in value.present)
+                    return linked if positive else (replace(negate(linked), text=text + value.present[0].text),)
                 decided = self._config_scope().compare("is not" if positive else "is",
                                                        (value.origin, config_defaults.MISSING), (frozenset(), None))
                 if decided is not None:  # `self.config.x is not None` at the configuration's defaults
@@ -1090,7 +1141,9 @@ class FlowAnalyzer:
                 return Val(origin=frozenset({"self"}))
             if node.value in env:
                 return env[node.value]
-            if node.value in ("True", "False", "None"):
+            if node.value == "None":
+                return NONE_VAL
+            if node.value in ("True", "False"):
                 return Val(origin=frozenset({"const"}), truth=node.value == "True")
             return Val(origin=frozenset({"global"}))
         if isinstance(node, cst.SimpleString):
@@ -1316,6 +1369,59 @@ class FlowAnalyzer:
         """What another method of a summarised child returns and which of its parameters it runs, or None."""
         return None
 
+    def child_none_links(self, attr: str) -> Optional[NoneLinks]:  # noqa: ARG002
+        """When parts of what ``self.<attr>(...)`` returns are None, by its arguments (summaries.py)."""
+        return None
+
+    def _none_parts(self, attr: str, node: cst.Call, args: List[Val], result: Val, frame: Frame) -> Val:
+        """``s_inp, k_inp = self.embedding(x, stat_exog=s)``: a part that the child returns as None exactly when
+        an argument is None is present exactly when what the parent passed is (``present``): the parent's
+        ``if s_inp is not None`` is then judged as a test on ``s`` (nullness.py)."""
+        if not _tests_none(frame.owner, frame.method) or any(arg.star for arg in node.args):
+            return result  # nothing in this method asks whether a value is None
+        links = self.child_none_links(attr)
+        if links is None:
+            return result
+        passed: Dict[str, int] = {}
+        for i, arg in enumerate(node.args):
+            if arg.keyword is not None:
+                passed[arg.keyword.value] = i
+            elif i < len(links.params):
+                passed[links.params[i]] = i
+            else:
+                return result
+        found: Dict[Optional[int], Tuple[Guard, ...]] = {part: () for part in links.never}  # always there
+        for part, param in links.parts:
+            if param not in passed:
+                continue  # its default: not judged here
+            i = passed[param]
+            value, arg = args[i], code_of(node.args[i].value)
+            if value.present:  # the caller's own test decides whether it passes a value (`_present_under`)
+                found[part] = tuple(replace(g, text=f", i.e. {g.text}") for g in value.present)
+            else:  # messages read "used only when s_inp is not None (None from self.embedding(...) when ...)"
+                found[part] = tuple(replace(g, text=f" (None from self.{attr}(...) when {arg} is None)")
+                                    for g in self._none_test(value, arg))
+        if not found:
+            return result
+        if None in found:
+            return replace(result, present=found[None])
+        if result.items is not None and not result.tail and len(result.items) == links.length:
+            items = tuple(replace(item, present=found[i]) if i in found else item
+                          for i, item in enumerate(result.items))
+            return replace(result, items=items)
+        linked = tuple((i, g) for i, g in found.items() if i is not None)
+        return replace(result, present_items=(links.length or 0, linked))
+
+    def _none_test(self, value: Val, text: str) -> Tuple[Guard, ...]:
+        """The guards of ``<text> is not None`` for a value as evaluated."""
+        if value.present is not None and not value.present:
+            return (Guard(ALWAYS, f"{text} is not None", "constant"),)
+        test = f"{text} is not None"
+        decided = self._config_scope().compare("is not", (value.origin, config_defaults.MISSING), (frozenset(), None))
+        if decided is not None:
+            return (self._guard_from_origin(decided, test),)
+        return (self._presence_guard(value.origin, test),)
+
     def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val],
                      index: Index = WHOLE) -> Val:
         """The value of a call of a summarised child (only reached when a hook above gave a summary)."""
@@ -1513,13 +1619,17 @@ class FlowAnalyzer:
                 if method in _SELF_ESCAPES:
                     raise GiveUp(f"self.{method}()")
                 if method in self.init.attrs:
+                    assigned = self.partial_call[0] is node and not self.partial_call[1]  # `s, t = self.emb(x)`
                     summary = self.child_summary(method, node, frame)
                     if summary is not None:
-                        return self.child_output(method, summary, frame, func, self.eval_args(node, env, frame))
+                        args = self.eval_args(node, env, frame)
+                        value = self.child_output(method, summary, frame, func, args)
+                        return self._none_parts(method, node, args, value, frame) if assigned else value
                     use = self.new_use(method, WHOLE, frame, func, ref=False)
                     args = self.eval_args(node, env, frame)
                     through = self.call_through(method, node, args, frame)
-                    return join(use, *([through] if through is not None else args))
+                    value = join(use, *([through] if through is not None else args))
+                    return self._none_parts(method, node, args, value, frame) if assigned else value
                 found = self.lookup(method)
                 if found is not None and found[2]:
                     # a property holding a module: read it, then call what it returned
@@ -1771,6 +1881,17 @@ class FlowAnalyzer:
                 if info.name == named:
                     return i + 1
         return self._mro_position(frame.owner) + 1
+
+
+def _tests_none(owner: ClassInfo, method: str) -> bool:
+    """The method compares something with None (`x is None`, `x is not None`): only then may a child's None matter."""
+    def look() -> bool:  # a text look at the method's lines
+        func = owner.methods.get(method) or owner.properties.get(method)
+        if func is None:
+            return True
+        text = "".join(owner.module.lines[func.lineno - 1:func.end_lineno or func.lineno])
+        return " is None" in text or " is not None" in text
+    return bool(owner.fact(("flow.tests_none", method), look))
 
 
 def _decorated_no_grad(owner: ClassInfo, func: FunctionNode) -> bool:

@@ -206,8 +206,12 @@ MODEL_RULES: Tuple[Rule, ...] = (
         use_instead="""        self.aux = nn.Linear(8, 2) if use_aux else None""",
         known_limits="Only flags stored from a constructor argument or a literal in `__init__` and never "
         "reassigned elsewhere in the class, and switches of configuration objects with a literal default "
-        "(configuration classes, dataclasses, the file's argparse parsers), are judged, at that default. "
-        "A module handed to the constructor and stored as is (a wrapper's `self.original = module`) cannot "
+        "(configuration classes, dataclasses, the file's argparse parsers), are judged, at that default; so "
+        "are optional lists an `__init__` of the class's hierarchy builds from a constructor argument "
+        "(`self.cols = list(cols) if cols is not None else []`, passed on by `super().__init__(cols=cols)` and "
+        "written nowhere else), also when the training step decides from them whether it passes a value to a "
+        "child that returns None without it (`if len(self.cols): x = ...`, then `if child(x=x)[0] is not "
+        "None`). A module handed to the constructor and stored as is (a wrapper's `self.original = module`) cannot "
         "be built under the flag: the message says to freeze it instead.",
         options=_MODEL_OPTIONS,
         # a module the class is given rather than builds (peft's `ModulesToSaveWrapper.original_module`)

@@ -30,6 +30,7 @@ import libcst as cst
 from . import constructed, init_state, project
 from .flow import EXITS, FALLS, FlowAnalyzer, Frame, _decorated_no_grad, code_of
 from .index import ClassInfo, FileIndex, walk
+from .nullness import NoneLinks, none_links
 from .init_facts import TRAINABLE_KINDS, Built, FileFacts, InitCollector, InitFacts, TrainableAttr, file_facts
 from .registry import rules_by_code
 from .rules import FIX_TEXT, ClassFacts, Finding
@@ -123,6 +124,18 @@ class ModelFlow(FlowAnalyzer):
             return None  # a parent sees the container used whole anyway: no cost for it
         return summary_of_item(self, attr, node)
 
+    def child_none_links(self, attr: str) -> Optional[NoneLinks]:
+        """The parts of what the child's forward returns that are None exactly when an argument is (nullness.py)."""
+        memo = self.__dict__.setdefault("_none_links", {})
+        if attr not in memo:
+            found = _child_of_attr(self, attr)
+            links = None
+            if found is not None:
+                mro, complete = found[0].module.mro(found[0])
+                links = none_links(found[0], mro) if complete else None
+            memo[attr] = links
+        return memo[attr]  # type: ignore[no-any-return]
+
     def child_output(self, attr: str, summary: object, frame: Frame, node: cst.CSTNode, args: List[Val],
                      index: Index = WHOLE) -> Val:
         """``self.bert(x)``: one use of ``self.bert`` per part of what it returns (``.last_hidden_state``
@@ -143,6 +156,8 @@ class InstanceFlow(ModelFlow):
     tests on those flags are constants, and a ``return`` that cannot run in training is not part of the
     structure the training code receives. With ``call_args`` (a summary's context), the entry is bound
     like a call that passes those arguments: the others keep their defaults."""
+
+    judged_at_defaults = False  # its constructor's arguments are the caller's, not the defaults
 
     def __init__(self, index: FileIndex, cls: ClassInfo, mro: List[ClassInfo], init: object, complete: bool,
                  flags: Dict[str, bool], call_args: Optional[Tuple[int, Tuple[str, ...]]] = None,

@@ -58,6 +58,10 @@ class Val:
     tail: bool = False  # `items` is only a prefix: more items of unknown number follow (`(a, b) + rest`)
     text: Optional[str] = None  # a known string constant (an attribute name handed to getattr(self, name))
     number: Optional[int] = None  # a known int: the value of an unrolled loop's variable (unroll.py)
+    # not None exactly when these guards hold (`s_inp` of `s_inp, ... = self.embedding(stat_exog=...)` is None
+    # exactly when the argument is, nullness.py); a tuple without items: the same per position
+    present: Optional[Tuple[Guard, ...]] = None
+    present_items: Optional[Tuple[int, Tuple[Tuple[int, Tuple[Guard, ...]], ...]]] = None  # (length, parts)
 
     def taint_map(self) -> Taint:
         return dict(self.taint)
@@ -95,7 +99,8 @@ def join(*vals: Val) -> Val:
         # the parts kept apart are not repeated in the value's own taint (an unknown rest, like a literal
         # tuple's): `outputs[2:]` of it must not bring back what `outputs[1]` holds
         taint = _join_taints(_own_taint(v, keys is not None) for v in vals)
-    return Val(tuple(sorted(taint.items())), origin, items, keys, tail=tail)
+    present = vals[0].present if all(v.present == vals[0].present for v in vals) else None  # the same either way
+    return Val(tuple(sorted(taint.items())), origin, items, keys, tail=tail, present=present)
 
 
 def _own_taint(val: Val, keys_kept: bool) -> Taint:
