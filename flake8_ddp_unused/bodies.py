@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator, List, Optional, Sequence, Set, Union
+from typing import Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 _Def = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 # bodies parsed back, their lines, and whole files parsed again where a body could not be parsed alone
-RESTORED = {"bodies": 0, "lines": 0, "files": 0}
+RESTORED = {"bodies": 0, "values": 0, "lines": 0, "files": 0}
 
 
 def _body(node: _Def) -> List[ast.stmt]:
@@ -46,8 +46,38 @@ class LazyAsyncFunctionDef(ast.AsyncFunctionDef):
 _LAZY = {ast.FunctionDef: LazyFunctionDef, ast.AsyncFunctionDef: LazyAsyncFunctionDef}
 
 
+def _value(node: "ast.Assign") -> ast.expr:
+    state = node.__dict__
+    value = state.get("value")
+    if value is None:
+        value = state["value"] = _parse_back_value(node)
+        state["_parsed_back"] = True
+    return value
+
+
+def _set_value(node: "ast.Assign", value: ast.expr) -> None:
+    node.__dict__["value"] = value
+
+
+class LazyAssign(ast.Assign):
+    """A module-level assignment of a long value (transformers' ``MODEL_MAPPING_NAMES = OrderedDict([...])``,
+    ``_import_structure = {...}``) whose value may have been dropped: reading ``value`` parses it back."""
+
+    value = property(_value, _set_value)  # type: ignore[assignment]
+
+
+class LazyAnnAssign(ast.AnnAssign):
+    value = property(_value, _set_value)  # type: ignore[assignment]
+
+
+_LAZY_VALUES = {ast.Assign: LazyAssign, ast.AnnAssign: LazyAnnAssign}
+_MIN_VALUE_LINES = 8  # a shorter value costs more to parse back than it holds
+_LAZY_NODES = (LazyAssign, LazyAnnAssign)
+_STATEMENT_OF = {LazyAssign: ast.Assign, LazyAnnAssign: ast.AnnAssign}
+
+
 def first_line(node: _Def) -> int:
-    return min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
 
 
 def _parse_back(node: _Def) -> List[ast.stmt]:
@@ -69,6 +99,44 @@ def _parse_back(node: _Def) -> List[ast.stmt]:
     RESTORED["bodies"] += 1
     RESTORED["lines"] += last - first + 1
     return found.body if found is not None else []  # type: ignore[union-attr]
+
+
+def _parse_back_value(node: ast.stmt) -> ast.expr:
+    """The value of a dropped module-level assignment, parsed from the statement's own lines (under ``if 1:``
+    when it sits in a module-level ``if``/``try`` block), line numbers moved back to the file's."""
+    lines: Sequence[str] = node.__dict__["_lines"]
+    first, last = node.lineno, node.end_lineno or node.lineno
+    segment = "".join(lines[first - 1:last])
+    indented = node.col_offset > 0
+    found: Optional[ast.AST] = None
+    try:
+        tree = ast.parse("if 1:\n" + segment if indented else segment, filename="<value>")
+        found = tree.body[0].body[0] if indented else tree.body[0]  # type: ignore[attr-defined]
+        ast.increment_lineno(found, first - 1 - (1 if indented else 0))
+    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError, AttributeError):
+        found = None
+    if not (type(found) is _STATEMENT_OF[type(node)] and _same_place(found, node)):
+        found = _same_statement(ast.parse("".join(lines)), node)
+        RESTORED["files"] += 1
+    RESTORED["values"] += 1
+    RESTORED["lines"] += last - first + 1
+    value = getattr(found, "value", None)
+    return value if value is not None else ast.Constant(value=None)
+
+
+def _place(node: ast.AST) -> Tuple[int, int, Optional[int], Optional[int]]:
+    return (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+
+
+def _same_place(found: Optional[ast.AST], node: ast.AST) -> bool:
+    return found is not None and _place(found) == _place(node)
+
+
+def _same_statement(tree: ast.Module, node: ast.stmt) -> Optional[ast.AST]:
+    for other in ast.walk(tree):
+        if type(other) is _STATEMENT_OF[type(node)] and _same_place(other, node):
+            return other
+    return None
 
 
 def _same_def(found: Optional[ast.AST], node: _Def) -> bool:
@@ -121,11 +189,26 @@ def _defs_of(tree: ast.Module, keep: Set[int]) -> Iterator[_Def]:
                 stack.append(child)
 
 
-def make_lazy(tree: ast.Module, lines: Sequence[str], keep_classes: Sequence[ast.ClassDef]) -> List[_Def]:
-    """Turn the ``def`` nodes outside function bodies into ones whose body may be dropped (their fields and
-    positions unchanged; ``isinstance(node, ast.FunctionDef)`` still holds). Returns them."""
+def _long_values(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Module-level assignments (also in module-level if/try blocks) whose value spans many lines."""
+    stack: List[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if node.value is not None and (node.end_lineno or node.lineno) - node.lineno + 1 >= _MIN_VALUE_LINES:
+                yield node
+        elif isinstance(node, ast.If):
+            stack.extend(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            stack.extend(node.body + [s for h in node.handlers for s in h.body] + node.orelse + node.finalbody)
+
+
+def make_lazy(tree: ast.Module, lines: Sequence[str], keep_classes: Sequence[ast.ClassDef]) -> List[ast.stmt]:
+    """Turn the ``def`` nodes outside function bodies into ones whose body may be dropped, and the module-level
+    assignments of long values into ones whose value may be dropped (their fields and positions unchanged;
+    ``isinstance(node, ast.FunctionDef)`` still holds). Returns them."""
     keep = {cls.lineno for cls in keep_classes}
-    made: List[_Def] = []
+    made: List[ast.stmt] = []
     for node in _defs_of(tree, keep):
         lazy = _LAZY.get(type(node))
         if lazy is None:
@@ -133,17 +216,28 @@ def make_lazy(tree: ast.Module, lines: Sequence[str], keep_classes: Sequence[ast
         node.__dict__["_lines"] = lines
         node.__class__ = lazy
         made.append(node)
+    for value in _long_values(tree):
+        lazy_value = _LAZY_VALUES.get(type(value))
+        if lazy_value is not None:
+            value.__dict__["_lines"] = lines
+            value.__class__ = lazy_value
+            made.append(value)
     return made
 
 
-def drop(defs: Sequence[_Def], tree: ast.Module, parsed_back: bool = False) -> None:
-    """Drop the bodies of ``defs`` that were never parsed back (one parsed back was read by a later file,
-    and may well be read by the next: it stays), or with ``parsed_back`` those too. The node lists
+def _field(node: ast.AST) -> str:
+    return "value" if isinstance(node, _LAZY_NODES) else "body"
+
+
+def drop(defs: Sequence[ast.stmt], tree: ast.Module, parsed_back: bool = False) -> None:
+    """Drop the bodies (values) of ``defs`` that were never parsed back (one parsed back was read by a later
+    file, and may well be read by the next: it stays), or with ``parsed_back`` those too. The node lists
     ``index.walk`` keeps on class and ``def`` nodes go too, since they hold the dropped nodes."""
     for node in defs:
         state = node.__dict__
-        if state.get("body") is not None and (parsed_back or not state.get("_parsed_back")):
-            state["body"] = None
+        field = _field(node)
+        if state.get(field) is not None and (parsed_back or not state.get("_parsed_back")):
+            state[field] = None
     for node in _skeleton(tree):
         node.__dict__.pop("_walked", None)
 
@@ -173,11 +267,13 @@ def _skeleton(tree: ast.Module) -> Iterator[ast.AST]:
             yield node
         if isinstance(node, (LazyFunctionDef, LazyAsyncFunctionDef)) and node.__dict__.get("body") is None:
             continue
+        if isinstance(node, _LAZY_NODES):
+            continue  # no statement below, and reading its value would parse it back
         stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)
                      or isinstance(child, ast.ExceptHandler))
 
 
-def dropped_lines(defs: Sequence[_Def]) -> int:
-    """Lines of ``defs`` whose bodies are dropped now."""
-    return sum((node.end_lineno or node.lineno) - first_line(node) + 1 for node in defs
-               if node.__dict__.get("body") is None)
+def dropped_lines(defs: Sequence[ast.stmt]) -> int:
+    """Lines of ``defs`` whose bodies (values) are dropped now."""
+    return sum((node.end_lineno or node.lineno) - first_line(node) + 1 for node in defs  # type: ignore[arg-type]
+               if node.__dict__.get(_field(node)) is None)

@@ -40,8 +40,9 @@ _FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
 _LOADED_WITH: Dict[str, Optional["Settings"]] = {}  # path -> the settings its index resolves other files with
 _USED_BY: Dict[str, int] = {}  # path -> how many linted files used it (the cap keeps the most used)
 _USED_NOW: Set[str] = set()  # paths the file being linted used
-# path -> the `def` nodes of its tree whose bodies may be dropped past the cap (bodies.py)
-_LAZY_DEFS: Dict[str, List[ast.AST]] = {}
+# path -> the `def` nodes of its tree whose bodies may be dropped past the cap, and its module-level assignments
+# whose long values may (bodies.py)
+_LAZY_DEFS: Dict[str, List[ast.stmt]] = {}
 _STRING_LINES: Dict[str, int] = {}  # path -> lines of its docstrings outside function bodies
 # (directory, dotted module) -> file path or None
 _LOCATIONS: Dict[Tuple[str, str], Optional[str]] = {}
@@ -102,8 +103,9 @@ def _weight(path: str, index: FileIndex) -> int:
 
 def _keep_recent(cached: int) -> None:
     """Past the cap of cached lines, the files fewest linted files used (then the least recently used) first
-    lose the function bodies no later file has read back (``bodies.drop``: what later files read of them is
-    their classes, signatures and the facts already computed on them), and only if that is not enough they
+    lose the function bodies and long module-level values no later file has read back (``bodies.drop``: what
+    later files read of them is their classes, signatures and the facts already computed on them; transformers'
+    auto mappings are thousands of lines of values), and only if that is not enough they
     go whole. The files most linted files need (a package's base model and configuration files) stay, so
     that each is parsed once per process instead of again after every drop (all files went, before:
     transformers' models/ parsed its shared files again for most linted files). The files kept keep their
@@ -261,6 +263,7 @@ def load_index(path: str, settings: Optional["Settings"] = None) -> Optional[Fil
             bases = settings.module_bases if settings is not None else ()
             index = FileIndex(tree, lines, path, "", bases)
             if bodies.lines_reparse_alike(data):
+                index.namedtuple_fields("")  # read from the module's values before they may be dropped
                 _LAZY_DEFS[path] = bodies.make_lazy(tree, lines, [info.node for info in index.classes.values()])
                 _STRING_LINES[path] = bodies.string_lines(tree)
         except (SyntaxError, ValueError, RecursionError, MemoryError):

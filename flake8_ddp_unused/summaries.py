@@ -825,15 +825,16 @@ def _auto_class(auto: ClassInfo, call: ast.Call) -> Optional[ClassInfo]:
 
 
 def _auto_mapping(auto: ClassInfo) -> Dict[str, str]:
-    top = {t.id: stmt.value for stmt in auto.module.tree.body if isinstance(stmt, ast.Assign)
+    # the statements, not their values: a long value of another file is read back only when asked (bodies.py)
+    top = {t.id: stmt for stmt in auto.module.tree.body if isinstance(stmt, ast.Assign)
            for t in stmt.targets if isinstance(t, ast.Name)}
     lazy = next((stmt.value for stmt in auto.node.body if isinstance(stmt, ast.Assign) and any(
         isinstance(t, ast.Name) and t.id == "_model_mapping" for t in stmt.targets)), None)
     if isinstance(lazy, ast.Name):
-        lazy = top.get(lazy.id)
+        lazy = top[lazy.id].value if lazy.id in top else None
     if not (isinstance(lazy, ast.Call) and len(lazy.args) == 2 and isinstance(lazy.args[1], ast.Name)):
         return {}
-    names = top.get(lazy.args[1].id)
+    names = top[lazy.args[1].id].value if lazy.args[1].id in top else None
     if not (isinstance(names, ast.Call) and names.args):
         return {}
     pairs = _literal(names.args[0])

@@ -196,3 +196,67 @@ def test_shared_files_larger_than_the_cap_are_parsed_once(
     assert parses["<body>"] == bodies.RESTORED["bodies"] == sum(parsed_back.values()), parses
     assert all(count == 1 for count in parsed_back.values()), parsed_back  # once each, then kept
     assert not any(name.startswith("helper_") for _, name, _ in parsed_back), parsed_back  # never read
+
+
+def _table(name: str, rows: int) -> str:
+    """Module-level data: lines of a kept tree no dropped body can make lighter."""
+    return f"{name} = [\n" + "".join(f"    {i},\n" for i in range(rows)) + "]\n"
+
+
+def test_a_shared_file_of_long_module_values_is_parsed_once(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The file every script needs is mostly a long module-level value (transformers' auto mappings: a
+    dictionary literal over thousands of lines), more lines than the cap by itself. The value is dropped past
+    the cap, as the bodies are (nothing reads it here), and the file stays: it is parsed once. Before, no
+    body of it could go, so the whole file went at every script and was parsed again."""
+    project.clear_cache()
+    bodies.RESTORED.update(bodies=0, values=0, lines=0, files=0)
+    app = tmp_path / "long_value_app"
+    app.mkdir()
+    registry = SHARED_MODEL + "\n\n" + _table("REGISTRY", 300).replace("[", "{", 1).replace(
+        ",\n", ": None,\n").replace("]", "}")
+    (app / "models.py").write_text(registry, encoding="utf-8")
+    for suffix in "abcd":
+        (app / f"big_{suffix}.py").write_text(_big_model(f"Big{suffix.upper()}", 60), encoding="utf-8")
+        (app / f"train_{suffix}.py").write_text(
+            SCRIPT.replace("from models import Net\n",
+                           f"from models import Net\nfrom big_{suffix} import Big{suffix.upper()}\n")
+            + f"    other = DDP(Big{suffix.upper()}())\n", encoding="utf-8")
+    big_lines = len(_big_model("BigA", 60).splitlines())
+    cap = 2 * big_lines
+    assert len(registry.splitlines()) > cap  # the shared file alone exceeds the cap
+    monkeypatch.setattr(project, "_MAX_CACHED_LINES", cap)
+    parses: Counter[str] = collections.Counter()
+    real_parse = ast.parse
+
+    def counting_parse(source, filename="<unknown>", *args, **kwargs):  # type: ignore[no-untyped-def]
+        parses[str(filename)] += 1
+        return real_parse(source, filename, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counting_parse)
+    cli.main(["--isolated", "--select=DDP", "--jobs=1", *sorted(str(p) for p in app.glob("train_*.py"))])
+    out = capsys.readouterr().out
+    for suffix in "abcd":  # every script resolved the shared model
+        assert f"train_{suffix}.py:13:13: DDP201 DDP(Net()): self.aux in Net" in out, out
+    by_linter = {Path(name).name: count for name, count in parses.items() if name.endswith(".py")}
+    assert by_linter.get("big_d.py") == 1, by_linter  # the cap was reached (big files went) ...
+    assert by_linter["models.py"] == 1, by_linter  # ... and the shared file, over the cap alone, stayed
+    assert all(count == 1 for count in by_linter.values()), by_linter
+    assert bodies.RESTORED["values"] == 0 and bodies.RESTORED["files"] == 0  # the long value was never read
+
+
+def test_a_dropped_value_reads_back_as_parsed() -> None:
+    """A long module-level value (also one in a module-level ``if``), dropped, reads back with the same nodes
+    at the same positions as a whole-file parse; a short one is left as it is."""
+    source = ("import os\n\nSHORT = {'a': 1}\nLONG: dict = {\n"
+              + "".join(f"    'k{i}': ({i}, 'v'),\n" for i in range(9))
+              + "}\nif os.name:\n    GUARDED = [\n" + "".join(f"        {i},\n" for i in range(9)) + "    ]\n")
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    made = bodies.make_lazy(tree, lines, [])
+    assert sorted(type(node).__name__ for node in made) == ["LazyAnnAssign", "LazyAssign"]
+    bodies.drop(made, tree, parsed_back=True)
+    assert all(node.__dict__["value"] is None for node in made)
+    dumped = ast.dump(tree, include_attributes=True).replace("LazyAnnAssign(", "AnnAssign(").replace(
+        "LazyAssign(", "Assign(")
+    assert dumped == ast.dump(ast.parse(source), include_attributes=True)
