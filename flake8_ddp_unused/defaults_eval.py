@@ -40,11 +40,11 @@ _COMPARISONS: Dict[str, Callable[[object, object], object]] = {
     ">=": operator.ge, "in": lambda a, b: operator.contains(b, a),  # type: ignore[arg-type]
     "not in": lambda a, b: not operator.contains(b, a)}  # type: ignore[arg-type]
 
-_PURE: Dict[str, Callable[..., object]] = {"len": len, "bool": bool, "list": list, "tuple": tuple}
+PURE_CALLS: Dict[str, Callable[..., object]] = {"len": len, "bool": bool, "list": list, "tuple": tuple}
 
 
-def literal(node: Optional[ast.AST]) -> object:
-    """The value of a literal expression as written (``-1``, ``(2, 2)``, ``None``), else UNKNOWN."""
+def literal(node: "ast.AST | str | None") -> object:
+    """The value of a literal expression, or of its source text (``-1``, ``(2, 2)``, ``None``); else UNKNOWN."""
     if node is None:
         return UNKNOWN
     try:
@@ -190,7 +190,7 @@ class _Evaluator:
 
     def _call(self, node: ast.Call) -> object:
         func = node.func
-        if not (isinstance(func, ast.Name) and func.id in _PURE and func.id not in self.binding) or (
+        if not (isinstance(func, ast.Name) and func.id in PURE_CALLS and func.id not in self.binding) or (
                 node.keywords or len(node.args) > 1 or any(isinstance(a, ast.Starred) for a in node.args)):
             return UNKNOWN
         args = []
@@ -200,6 +200,6 @@ class _Evaluator:
                 return UNKNOWN
             args.append(arg)
         try:
-            return _PURE[func.id](*args)
+            return PURE_CALLS[func.id](*args)
         except Exception:  # noqa: BLE001 - `len(5)`, `len()`: Python raises, so unknown
             return UNKNOWN
