@@ -6,10 +6,13 @@ binding as its namespace), so a table row cannot agree with the evaluator by con
 from __future__ import annotations
 
 import ast
+import warnings
 from types import SimpleNamespace
 from typing import Dict, Optional
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flake8_ddp_unused.defaults_eval import UNKNOWN, compare, literal, truth, truth_of, value_of
 
@@ -143,3 +146,38 @@ def test_deep_nesting_is_unknown_not_a_crash() -> None:
     except RecursionError:  # the parser itself refuses on some builds
         return
     assert truth_of(node, BINDING) in (None, True, False)
+
+
+# ---- generated expressions: whenever the evaluator answers, Python gives the same value -------------------------
+_ATOMS = ["flag", "off", "none", "n", "stages", "depth", "rate", "name", "names", "items", "unbound",
+          "self.frozen_stages", "self.use_aux", "self.cols", "self.missing", "config.layerdrop", "self.config.mode",
+          "0", "1", "-1", "2.5", "'a'", "'relative_key'", "None", "True", "False", "()", "('a', 'b')", "[]", "[1, 2]"]
+_BINARY = ["and", "or", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "is", "is not", "+", "-"]
+
+
+def _expressions() -> "st.SearchStrategy[str]":
+    def extend(inner: "st.SearchStrategy[str]") -> "st.SearchStrategy[str]":
+        return st.one_of(
+            st.builds(lambda a, op, b: f"({a} {op} {b})", inner, st.sampled_from(_BINARY), inner),
+            st.builds(lambda a, b, c: f"({a} < {b} <= {c})", inner, inner, inner),
+            st.builds(lambda a: f"(not {a})", inner),
+            st.builds(lambda a: f"(-{a})", inner),
+            st.builds(lambda a, b, c: f"({a} if {b} else {c})", inner, inner, inner),
+            st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["len", "bool", "list", "tuple"]), inner),
+            st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
+            st.builds(lambda a: f"({a},)", inner),
+        )
+    return st.recursive(st.sampled_from(_ATOMS), extend, max_leaves=8)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(_expressions())
+def test_generated_expressions_agree_with_python(text: str) -> None:
+    value = value_of(_expr(text), BINDING)
+    if value is UNKNOWN:
+        return
+    builtins = {"len": len, "bool": bool, "list": list, "tuple": tuple}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # `x is 1`: Python warns, the evaluator answers unknown
+        expected = eval(compile(text, "<test>", "eval"), {"__builtins__": builtins}, _namespace())
+    assert value == expected and type(value) is type(expected), (text, value, expected)
