@@ -28,12 +28,12 @@ import ast
 from dataclasses import replace
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
-from . import project
+from . import defaults_eval, project
 from .index import ClassInfo, FileIndex, FunctionNode, walk
 from .init_facts import Flag
 from .values import ALWAYS, BATCH, NEVER, OPTIONAL, UNKNOWN, Guard
 
-MISSING: Any = object()
+MISSING: Any = defaults_eval.UNKNOWN  # no known default
 
 # Markers put in a value's origin (see flow.Val): the rest of the analysis treats them as unknown origins.
 OBJ, VAL, TEST, NOTE = "cfgobj:", "cfgval:", "cfgtest:", "cfgnote:"
@@ -65,13 +65,8 @@ def uniform_origin(qual: str, args: Sequence[Any]) -> FrozenSet[str]:
 # Reading defaults (ast, nothing imported)
 # ---------------------------------------------------------------------------------------------
 def _literal(node: Optional[ast.AST]) -> Any:
-    if node is None:
-        return MISSING
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return MISSING
-    return value if _is_plain(value) else MISSING
+    value = defaults_eval.literal(node)
+    return value if value is not MISSING and _is_plain(value) else MISSING
 
 
 def _is_plain(value: Any) -> bool:
@@ -103,12 +98,8 @@ def _call_name(node: ast.Call) -> str:
 
 def _param_defaults(func: FunctionNode) -> Dict[str, Any]:
     args = func.args
-    positional = list(args.posonlyargs) + list(args.args)
-    out: Dict[str, Any] = {a.arg: MISSING for a in positional + list(args.kwonlyargs)}
-    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-        out[arg.arg] = _literal(default)
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
-        out[arg.arg] = _literal(kw_default)
+    out: Dict[str, Any] = {a.arg: MISSING for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)}
+    out.update({name: _literal(node) for name, node in defaults_eval.parameter_defaults(func).items()})
     return out
 
 
@@ -500,24 +491,7 @@ def _evaluate(op: str, left: Any, right: Any) -> Optional[bool]:
         if op in (">", ">="):
             return True if right <= 0 else (False if right >= 1 else None)
         return None
-    try:
-        if op == "==":
-            return bool(left == right)
-        if op == "!=":
-            return bool(left != right)
-        if op == "is":
-            return left is right if right is None or isinstance(right, bool) else None
-        if op == "is not":
-            return left is not right if right is None or isinstance(right, bool) else None
-        if op == "in":
-            return left in right if isinstance(right, (tuple, list, set, frozenset, str)) else None
-        if op == "not in":
-            return left not in right if isinstance(right, (tuple, list, set, frozenset, str)) else None
-        if isinstance(left, (int, float)) and isinstance(right, (int, float)):
-            return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}.get(op)
-    except TypeError:
-        return None
-    return None
+    return defaults_eval.compare(op, left, right)
 
 
 def decided_static(flag: Flag, polarity: bool) -> Optional[bool]:

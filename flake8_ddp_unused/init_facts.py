@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from . import init_state, unroll
+from . import defaults_eval, init_state, unroll
 from .handed import Cond, follow, reaches_self
 from .index import ClassInfo, FileIndex, FunctionNode, dotted_name, walk
 from .torchnn import (
@@ -875,7 +875,7 @@ class InitCollector:
             b = self.classify(value.orelse, defaults, local)
             if "classref" in (a.kind, b.kind):
                 return a if a.kind == "classref" else b
-            decided = _decided_by_default(value.test, defaults)
+            decided = defaults_eval.truth_of(value.test, _literal_binding(defaults))
             if decided is not None and (a if decided else b).kind == "none":
                 return Built("none")  # `Linear(..) if num_classes > 0 else Identity()`, num_classes=0: no parameters
             return a if a.kind in TRAINABLE_KINDS or b.kind == "none" else b
@@ -1292,33 +1292,6 @@ def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-_COMPARE = {ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b, ast.Lt: lambda a, b: a < b,
-            ast.LtE: lambda a, b: a <= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
-            ast.Is: lambda a, b: a is b, ast.IsNot: lambda a, b: a is not b}
-
-
-def _decided_by_default(test: ast.expr, defaults: Dict[str, Optional[str]]) -> Optional[bool]:
-    """The value of `num_classes > 0` / `flag` / `not flag` when every name in it has its literal default;
-    None when that cannot be decided."""
-    def value(node: ast.expr) -> object:
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name) and defaults.get(node.id) is not None:
-            return ast.literal_eval(str(defaults[node.id]))
-        raise ValueError
-    try:
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            inner = _decided_by_default(test.operand, defaults)
-            return None if inner is None else not inner
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _COMPARE:
-            return bool(_COMPARE[type(test.ops[0])](value(test.left), value(test.comparators[0])))
-        if isinstance(test, ast.Name):
-            return bool(value(test))
-    except (ValueError, TypeError, SyntaxError):
-        return None
-    return None
-
-
 _REGISTERING = ("add_module", "register_module", "register_parameter")
 
 
@@ -1365,15 +1338,20 @@ def _int_defaults(defaults: Dict[str, Optional[str]], func: FunctionNode) -> Dic
 def _param_defaults(func: FunctionNode) -> Dict[str, Optional[str]]:
     """Parameter name -> source text of its default (None when it has no literal default)."""
     args = func.args
-    positional = args.posonlyargs + args.args
-    defaults: Dict[str, Optional[str]] = {a.arg: None for a in positional + args.kwonlyargs}
-    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-        defaults[arg.arg] = _literal_text(default)
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-        if default is not None:
-            defaults[arg.arg] = _literal_text(default)
+    defaults: Dict[str, Optional[str]] = {a.arg: None for a in args.posonlyargs + args.args + args.kwonlyargs}
+    defaults.update({name: _literal_text(node) for name, node in defaults_eval.parameter_defaults(func).items()})
     defaults.pop("self", None)
     return defaults
+
+
+def _literal_binding(defaults: Dict[str, Optional[str]]) -> Dict[str, object]:
+    """The parameters with a literal default, bound to its value (what a test is judged with)."""
+    binding: Dict[str, object] = {}
+    for name, text in defaults.items():
+        value = defaults_eval.literal(text)
+        if value is not defaults_eval.UNKNOWN:
+            binding[name] = value
+    return binding
 
 
 def _literal_text(node: ast.expr) -> Optional[str]:

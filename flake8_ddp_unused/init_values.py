@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+from . import defaults_eval
 from .index import ClassInfo, FunctionNode, walk
 
-_UNKNOWN = object()
+_UNKNOWN = defaults_eval.UNKNOWN
 Known = Tuple[object, FrozenSet[str]]  # a value and the constructor arguments (with their defaults) it came from
 _MAX_STATEMENTS = 400
 
@@ -68,8 +69,9 @@ def _stored_as_list(owner: ClassInfo, attr: str) -> bool:
         for target in stmt.targets if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
         and target.value.id == "self"})
     value = stores.get(attr)
-    return isinstance(value, _LIST_LIKE) and not (
-        isinstance(value, ast.Call) and not (isinstance(value.func, ast.Name) and value.func.id in _PURE))
+    pure = isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+        value.func.id in defaults_eval.PURE_CALLS)
+    return isinstance(value, _LIST_LIKE) and not (isinstance(value, ast.Call) and not pure)
 
 
 def _top_level(body: Sequence[ast.stmt]) -> List[ast.stmt]:
@@ -153,13 +155,12 @@ class _Walker:
         args = func.args
         positional = (args.posonlyargs + args.args)[1:]
         env: Dict[str, Known] = {}
-        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
-        defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+        defaults = defaults_eval.parameter_defaults(func)
         for param in [a.arg for a in positional + args.kwonlyargs]:
             if param in passed:
                 env[param] = passed[param]
             elif param in defaults and not spread:
-                value = _literal(defaults[param])
+                value = defaults_eval.literal(defaults[param])
                 # the leaf's own defaults are the configuration being judged; a base's default is what the
                 # subclass leaves it at
                 env[param] = (value, frozenset({f"{param}={value!r}"}) if leaf and value is not _UNKNOWN
@@ -235,84 +236,14 @@ class _Walker:
                 passed[keyword.arg] = self.eval(keyword.value, env)
         return self.run_init(start, passed, leaf=False, spread=spread)
 
-    def eval(self, node: ast.expr, env: Dict[str, Known]) -> Known:
-        none: FrozenSet[str] = frozenset()
-        if isinstance(node, ast.Constant):
-            return node.value, none
-        if isinstance(node, ast.Name):
-            return env.get(node.id, (_UNKNOWN, none))
-        if isinstance(node, (ast.List, ast.Tuple)):
-            parts = [self.eval(e, env) for e in node.elts]
-            if any(v is _UNKNOWN for v, _ in parts) or any(isinstance(e, ast.Starred) for e in node.elts):
-                return _UNKNOWN, none
-            values = [v for v, _ in parts]
-            return (list(values) if isinstance(node, ast.List) else tuple(values)), _union(parts)
-        if isinstance(node, ast.IfExp):
-            test = self.eval(node.test, env)
-            if test[0] is _UNKNOWN:
-                return _UNKNOWN, none
-            chosen = self.eval(node.body if _truth(test[0]) else node.orelse, env)
-            return chosen[0], chosen[1] | test[1]
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            left, right = self.eval(node.left, env), self.eval(node.comparators[0], env)
-            return _compare(node.ops[0], left, right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            inner = self.eval(node.operand, env)
-            return (_UNKNOWN, none) if inner[0] is _UNKNOWN else (not _truth(inner[0]), inner[1])
-        if isinstance(node, ast.BoolOp):
-            parts = [self.eval(v, env) for v in node.values]
-            if any(v is _UNKNOWN for v, _ in parts):
-                return _UNKNOWN, none
-            result = parts[-1]
-            for part in parts:
-                if _truth(part[0]) != isinstance(node.op, ast.And):
-                    result = part
-                    break
-            return result[0], _union(parts)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _PURE and len(
-                node.args) <= 1 and not node.keywords:
-            inner = self.eval(node.args[0], env) if node.args else ((), none)
-            if inner[0] is _UNKNOWN:
-                return _UNKNOWN, none
-            try:
-                return _PURE[node.func.id](inner[0]), inner[1]  # type: ignore[operator]
-            except Exception:  # noqa: BLE001 - `len(5)`: unknown
-                return _UNKNOWN, none
-        return _UNKNOWN, none
-
-
-_PURE = {"list": list, "tuple": tuple, "len": len, "bool": bool}
-
-
-def _union(parts: Sequence[Known]) -> FrozenSet[str]:
-    return frozenset().union(*(s for _, s in parts))
-
-
-def _truth(value: object) -> bool:
-    try:
-        return bool(value)
-    except Exception:  # noqa: BLE001
-        return True
-
-
-def _compare(op: ast.cmpop, left: Known, right: Known) -> Known:
-    if left[0] is _UNKNOWN or right[0] is _UNKNOWN:
-        return _UNKNOWN, frozenset()
-    a, b = left[0], right[0]
-    try:
-        result = {ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b, ast.Eq: lambda: a == b,
-                  ast.NotEq: lambda: a != b, ast.Lt: lambda: a < b, ast.LtE: lambda: a <= b,  # type: ignore[operator]
-                  ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b}[type(op)]()  # type: ignore[operator]
-    except (KeyError, TypeError):
-        return _UNKNOWN, frozenset()
-    return result, left[1] | right[1]
-
-
-def _literal(node: ast.expr) -> object:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _UNKNOWN
+    @staticmethod
+    def eval(node: ast.expr, env: Dict[str, Known]) -> Known:
+        """The value of an expression over the names bound in ``env``, and the defaults that decided it."""
+        reads: Set[str] = set()
+        value = defaults_eval.value_of(node, {name: v for name, (v, _) in env.items() if v is not _UNKNOWN}, reads)
+        if value is _UNKNOWN:
+            return _UNKNOWN, frozenset()
+        return value, frozenset().union(*(env[name][1] for name in reads))
 
 
 def _is_self_attr(node: ast.AST, attr: str) -> bool:
@@ -350,15 +281,8 @@ def test_at_defaults(info: ClassInfo, mro: Sequence[ClassInfo], text: str,
         found = _known(info, mro, attr)
         if found is None:
             return None
-        env[f"self__{attr}"] = found
-    value, sources = _Walker(mro, "").eval(_SelfToName().visit(test).body, env)
+        env[f"self.{attr}"] = found
+    value, sources = _Walker.eval(test.body, env)
     if value is _UNKNOWN or not sources:
         return None
-    return _truth(value), ", ".join(sorted(sources))
-
-
-class _SelfToName(ast.NodeTransformer):
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:  # noqa: N802 - ast's naming
-        if isinstance(node.value, ast.Name) and node.value.id == "self":
-            return ast.copy_location(ast.Name(f"self__{node.attr}", ast.Load()), node)
-        return self.generic_visit(node)
+    return bool(defaults_eval.truth(value)), ", ".join(sorted(sources))

@@ -28,6 +28,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from . import defaults_eval
 from .index import ClassInfo, FunctionNode, dotted_name, walk
 from .init_facts import TRAINABLE_KINDS, FileFacts
 from .registry import rules_by_code
@@ -37,10 +38,6 @@ _MAX_METHODS = 24  # methods followed from one entry (train, __init__, another m
 _MAX_DEPTH = 4
 _PARAMETER_ITERATORS = ("parameters", "named_parameters")
 _MODULE_ITERATORS = ("children", "modules", "named_children", "named_modules", "values")
-
-
-class _Unknown(Exception):
-    """A test the literal values do not decide."""
 
 
 @dataclass(frozen=True)
@@ -322,61 +319,9 @@ def _init_defaults(mro: Sequence[ClassInfo]) -> Dict[str, str]:
         func = info.methods.get("__init__")
         if func is None:
             continue
-        args = func.args
-        positional = args.posonlyargs + args.args
-        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) + [
-            (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
-        for arg, default in pairs:
-            defaults[arg.arg] = ast.unparse(default)
+        for name, default in defaults_eval.parameter_defaults(func).items():
+            defaults[name] = ast.unparse(default)
     return defaults
-
-
-def _evaluate(node: ast.expr, values: Dict[str, object]) -> object:
-    """The value of a test over literals and `self.x` with known values; _Unknown otherwise."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-        if node.attr in values:
-            return values[node.attr]
-        raise _Unknown
-    if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values)
-        if isinstance(node.op, ast.Not):
-            return not operand
-        if isinstance(node.op, ast.USub) and isinstance(operand, (int, float)):
-            return -operand
-        raise _Unknown
-    if isinstance(node, ast.BoolOp):
-        items = [_evaluate(v, values) for v in node.values]
-        return all(items) if isinstance(node.op, ast.And) else any(items)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        left, right = _evaluate(node.left, values), _evaluate(node.right, values)
-        if isinstance(left, (int, float)) and isinstance(right, (int, float)):
-            return left + right if isinstance(node.op, ast.Add) else left - right
-        raise _Unknown
-    if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        left, right = _evaluate(node.left, values), _evaluate(node.comparators[0], values)
-        op = node.ops[0]
-        try:
-            if isinstance(op, ast.Eq):
-                return left == right
-            if isinstance(op, ast.NotEq):
-                return left != right
-            if isinstance(op, ast.Is):
-                return left is right
-            if isinstance(op, ast.IsNot):
-                return left is not right
-            if isinstance(op, ast.Gt):
-                return left > right  # type: ignore[operator]
-            if isinstance(op, ast.GtE):
-                return left >= right  # type: ignore[operator]
-            if isinstance(op, ast.Lt):
-                return left < right  # type: ignore[operator]
-            if isinstance(op, ast.LtE):
-                return left <= right  # type: ignore[operator]
-        except TypeError:
-            raise _Unknown from None
-    raise _Unknown
 
 
 def _self_reads(node: ast.expr) -> Set[str]:
@@ -427,9 +372,8 @@ def frozen_only_in_train(facts: ClassFacts, mro: Sequence[ClassInfo], file: File
             if _self_reads(test.node) & written:
                 decided_false = True  # run-time state decides: not the constructor's business
                 break
-            try:
-                value = bool(_evaluate(test.node, values))
-            except _Unknown:
+            value = defaults_eval.truth_of(test.node, values)
+            if value is None:
                 kept.append(test)
                 continue
             if value == test.negated:
@@ -451,18 +395,10 @@ def _hold_at_defaults(tests: Sequence[Test], values: Dict[str, object], argument
     """Every test of a freeze holds when the constructor's arguments keep their literal defaults."""
     at_defaults = dict(values)
     for name, argument in arguments.items():
-        if argument in defaults:
-            try:
-                at_defaults[name] = ast.literal_eval(defaults[argument])
-            except (ValueError, SyntaxError):
-                pass
-    for test in tests:
-        try:
-            if bool(_evaluate(test.node, at_defaults)) == test.negated:
-                return False
-        except _Unknown:
-            return False
-    return True
+        value = defaults_eval.literal(defaults.get(argument))
+        if value is not defaults_eval.UNKNOWN:
+            at_defaults[f"self.{name}"] = value
+    return all(defaults_eval.truth_of(test.node, at_defaults) == (not test.negated) for test in tests)
 
 
 def _trainable(facts: ClassFacts, name: str, file: FileFacts) -> bool:
@@ -487,16 +423,15 @@ def _frozen_elsewhere(mro: Sequence[ClassInfo], reached: Set[str]) -> Set[str]:
 
 
 def _literal_flags(facts: ClassFacts) -> Tuple[Dict[str, object], Dict[str, str]]:
-    """Attributes `__init__` sets to one literal (their values), and those it stores from an argument."""
+    """Attributes `__init__` sets to one literal (their values, bound as `self.x`), and those it stores from an
+    argument (attribute name -> argument)."""
     values: Dict[str, object] = {}
     arguments: Dict[str, str] = {}
     for name, flag in facts.init.flags.items():
         if flag.key == f"self.{name}":
-            if flag.default is not None:
-                try:
-                    values[name] = ast.literal_eval(flag.default)
-                except (ValueError, SyntaxError):
-                    pass
+            value = defaults_eval.literal(flag.default)
+            if value is not defaults_eval.UNKNOWN:
+                values[f"self.{name}"] = value
         elif flag.key.isidentifier():
             arguments[name] = flag.key
     return values, arguments
