@@ -98,12 +98,8 @@ def _call_name(node: ast.Call) -> str:
 
 def _param_defaults(func: FunctionNode) -> Dict[str, Any]:
     args = func.args
-    positional = list(args.posonlyargs) + list(args.args)
-    out: Dict[str, Any] = {a.arg: MISSING for a in positional + list(args.kwonlyargs)}
-    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-        out[arg.arg] = _literal(default)
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
-        out[arg.arg] = _literal(kw_default)
+    out: Dict[str, Any] = {a.arg: MISSING for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)}
+    out.update({name: _literal(node) for name, node in defaults_eval.parameter_defaults(func).items()})
     return out
 
 

@@ -20,7 +20,7 @@ import ast
 import operator
 from typing import Callable, Dict, Mapping, Optional, Set
 
-from .index import dotted_name
+from .index import FunctionNode, dotted_name
 
 
 class _Unknown:
@@ -41,6 +41,15 @@ _COMPARISONS: Dict[str, Callable[[object, object], object]] = {
     "not in": lambda a, b: not operator.contains(b, a)}  # type: ignore[arg-type]
 
 PURE_CALLS: Dict[str, Callable[..., object]] = {"len": len, "bool": bool, "list": list, "tuple": tuple}
+
+
+def parameter_defaults(func: FunctionNode) -> Dict[str, ast.expr]:
+    """The parameters of ``func`` that have a default, and the default's expression as written."""
+    args = func.args
+    positional = list(args.posonlyargs) + list(args.args)
+    found = {a.arg: d for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
+    found.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return found
 
 
 def literal(node: "ast.AST | str | None") -> object:

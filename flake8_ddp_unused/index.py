@@ -67,10 +67,26 @@ def walk(node: ast.AST) -> Iterable[ast.AST]:
         return ast.walk(node)
     below = node.__dict__.get("_walked")
     if below is None:
-        everything = ast.walk(node)
-        next(everything)
-        below = node.__dict__["_walked"] = list(everything)
+        below = node.__dict__["_walked"] = _below(node)
     return chain((node,), below)
+
+
+def _below(node: ast.AST) -> List[ast.AST]:
+    """The nodes ``ast.walk(node)`` yields after ``node``, in the same (breadth-first) order, listed without its
+    generators: the first walk of each class and function was about a tenth of the plugin's CPU on timm."""
+    found: List[ast.AST] = [node]
+    position = 0
+    while position < len(found):
+        current = found[position]
+        position += 1
+        for name in current._fields:
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend(item for item in value if isinstance(item, ast.AST))
+    del found[0]
+    return found
 
 
 def dotted_name(node: ast.AST) -> Optional[str]:

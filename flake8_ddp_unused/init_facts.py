@@ -1338,13 +1338,8 @@ def _int_defaults(defaults: Dict[str, Optional[str]], func: FunctionNode) -> Dic
 def _param_defaults(func: FunctionNode) -> Dict[str, Optional[str]]:
     """Parameter name -> source text of its default (None when it has no literal default)."""
     args = func.args
-    positional = args.posonlyargs + args.args
-    defaults: Dict[str, Optional[str]] = {a.arg: None for a in positional + args.kwonlyargs}
-    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-        defaults[arg.arg] = _literal_text(default)
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-        if default is not None:
-            defaults[arg.arg] = _literal_text(default)
+    defaults: Dict[str, Optional[str]] = {a.arg: None for a in args.posonlyargs + args.args + args.kwonlyargs}
+    defaults.update({name: _literal_text(node) for name, node in defaults_eval.parameter_defaults(func).items()})
     defaults.pop("self", None)
     return defaults
 

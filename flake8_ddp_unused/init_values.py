@@ -155,8 +155,7 @@ class _Walker:
         args = func.args
         positional = (args.posonlyargs + args.args)[1:]
         env: Dict[str, Known] = {}
-        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
-        defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+        defaults = defaults_eval.parameter_defaults(func)
         for param in [a.arg for a in positional + args.kwonlyargs]:
             if param in passed:
                 env[param] = passed[param]

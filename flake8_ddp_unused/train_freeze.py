@@ -319,12 +319,8 @@ def _init_defaults(mro: Sequence[ClassInfo]) -> Dict[str, str]:
         func = info.methods.get("__init__")
         if func is None:
             continue
-        args = func.args
-        positional = args.posonlyargs + args.args
-        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) + [
-            (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
-        for arg, default in pairs:
-            defaults[arg.arg] = ast.unparse(default)
+        for name, default in defaults_eval.parameter_defaults(func).items():
+            defaults[name] = ast.unparse(default)
     return defaults
 
 

@@ -14,7 +14,7 @@ from typing import Dict, List
 
 import pytest
 
-from flake8_ddp_unused import project
+from flake8_ddp_unused import index, project
 from flake8_ddp_unused.lint import analyze_source, analyze_tree
 from flake8_ddp_unused.index import source_lines
 
@@ -75,7 +75,14 @@ def test_each_class_and_method_is_walked_a_bounded_number_of_times(monkeypatch: 
         walks[id(node)] += 1
         return real_walk(node)
 
+    real_below = index._below  # index.walk lists a definition's nodes once, without ast.walk
+
+    def counting_below(node: ast.AST):  # type: ignore[no-untyped-def]
+        walks[id(node)] += 1
+        return real_below(node)
+
     monkeypatch.setattr(ast, "walk", counting_walk)
+    monkeypatch.setattr(index, "_below", counting_below)
     project.clear_cache()
     findings = analyze_tree(tree, source_lines(source), "t.py")
     monkeypatch.undo()
