@@ -80,20 +80,25 @@ def first_line(node: _Def) -> int:
     return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
 
 
+def _parse_segment(lines: Sequence[str], first: int, last: int, indented: bool, filename: str) -> Optional[ast.AST]:
+    """The one statement on ``lines[first..last]`` (1-based), parsed alone: an indented statement parses under
+    an ``if 1:`` header that keeps its columns; line numbers are moved back to the file's. None if it fails."""
+    segment = "".join(lines[first - 1:last])
+    try:
+        tree = ast.parse("if 1:\n" + segment if indented else segment, filename=filename)
+        found = tree.body[0].body[0] if indented else tree.body[0]  # type: ignore[attr-defined]
+        ast.increment_lineno(found, first - 1 - (1 if indented else 0))
+        return found
+    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError, AttributeError):
+        return None
+
+
 def _parse_back(node: _Def) -> List[ast.stmt]:
     """The body of a dropped ``def``, parsed from its own lines: an indented method parses under an ``if 1:``
     header that keeps its columns; line numbers are moved back to the file's."""
     lines: Sequence[str] = node.__dict__["_lines"]
     first, last = first_line(node), node.end_lineno or node.lineno
-    segment = "".join(lines[first - 1:last])
-    indented = node.col_offset > 0
-    found: Optional[ast.AST] = None
-    try:
-        tree = ast.parse("if 1:\n" + segment if indented else segment, filename="<body>")
-        found = tree.body[0].body[0] if indented else tree.body[0]  # type: ignore[attr-defined]
-        ast.increment_lineno(found, first - 1 - (1 if indented else 0))
-    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError, AttributeError):
-        found = None
+    found = _parse_segment(lines, first, last, node.col_offset > 0, "<body>")
     if not _same_def(found, node):
         found = _from_whole_file(lines, node)
     RESTORED["bodies"] += 1
@@ -106,15 +111,7 @@ def _parse_back_value(node: ast.stmt) -> ast.expr:
     when it sits in a module-level ``if``/``try`` block), line numbers moved back to the file's."""
     lines: Sequence[str] = node.__dict__["_lines"]
     first, last = node.lineno, node.end_lineno or node.lineno
-    segment = "".join(lines[first - 1:last])
-    indented = node.col_offset > 0
-    found: Optional[ast.AST] = None
-    try:
-        tree = ast.parse("if 1:\n" + segment if indented else segment, filename="<value>")
-        found = tree.body[0].body[0] if indented else tree.body[0]  # type: ignore[attr-defined]
-        ast.increment_lineno(found, first - 1 - (1 if indented else 0))
-    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError, AttributeError):
-        found = None
+    found = _parse_segment(lines, first, last, node.col_offset > 0, "<value>")
     if not (type(found) is _STATEMENT_OF[type(node)] and _same_place(found, node)):
         found = _same_statement(ast.parse("".join(lines)), node)
         RESTORED["files"] += 1
