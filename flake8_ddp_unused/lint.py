@@ -21,7 +21,7 @@ def analyze_tree(tree: ast.Module, lines: Sequence[str], filename: str = "<strin
     """Findings of one file, with a DDP998 finding per part skipped; ``skipped`` (when given) also
     receives the skip records themselves."""
     index = FileIndex(tree, lines, filename, module_name, settings.module_bases)
-    start_file(filename)
+    start_file()
     attach(index, settings)  # classes imported from other files of the project
     analysis = FileAnalysis(index, settings)
     try:

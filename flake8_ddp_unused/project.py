@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from typing import TYPE_CHECKING, Callable, Collection, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
 
 from . import bodies
 from .index import ClassInfo, FileIndex, dotted_name, source_lines
@@ -40,9 +40,6 @@ _FILES: Dict[str, Tuple[int, int, Optional[FileIndex]]] = {}
 _LOADED_WITH: Dict[str, Optional["Settings"]] = {}  # path -> the settings its index resolves other files with
 _USED_BY: Dict[str, int] = {}  # path -> how many linted files used it (the cap keeps the most used)
 _USED_NOW: Set[str] = set()  # paths the file being linted used
-_LINTED: Set[str] = set()  # files linted in this process, before the one being linted now
-_LINTING = [""]  # the file being linted now
-_DONE_WITH: Set[str] = set()  # kept files no file still to be linted can load (stays true: _LINTED only grows)
 # path -> the `def` nodes of its tree whose bodies may be dropped past the cap, and its module-level assignments
 # whose long values may (bodies.py)
 _LAZY_DEFS: Dict[str, List[ast.stmt]] = {}
@@ -81,27 +78,12 @@ def _clear(lifetime: str) -> None:
         clear()
 
 
-# Who may load a file later: ``loaders(path, linting)`` gives (the files of path's package that import it, the
-# files whose own analysis may read it as a construction site), or None when unknown. The package's text scan
-# maps them (package_text.py, which registers itself here).
-_LOADERS: List[Callable[[str, str], Optional[Tuple[Collection[str], Collection[str]]]]] = []
-
-
-def register_loaders(loaders: Callable[[str, str], Optional[Tuple[Collection[str], Collection[str]]]]) -> None:
-    if loaders not in _LOADERS:
-        _LOADERS.append(loaders)
-
-
-def start_file(filename: str = "") -> None:
+def start_file() -> None:
     """Called before each linted file: the libcst trees of other files (the heaviest part, ~25 KB a line) and
     the analyses built on them are dropped, so that memory does not grow over a run and each file's parse
     budget is its own (the same findings whatever was linted before, under any --jobs); past a budget of
-    cached lines, the files no file still to be linted can load go first, then the least used
-    (``_keep_recent``)."""
+    cached lines, the least recently used files go (``_keep_recent``)."""
     _clear("file")
-    if _LINTING[0]:
-        _LINTED.add(_LINTING[0])
-    _LINTING[0] = os.path.abspath(filename) if filename and not filename.startswith("<") else ""
     for path in _USED_NOW:
         _USED_BY[path] = _USED_BY.get(path, 0) + 1
     _USED_NOW.clear()
@@ -135,12 +117,6 @@ def _keep_recent(cached: int) -> None:
     _clear("trees")
     recency = {path: position for position, path in enumerate(_FILES)}
     order = sorted(_FILES, key=lambda p: (_USED_BY.get(p, 0), recency[p]))
-    for path in order:  # whole, before any body of a file that may be loaded later
-        if cached <= _MAX_CACHED_LINES:
-            break
-        if not _may_be_loaded_later(path):
-            cached -= _forget(path)
-    order = [path for path in order if path in _FILES]
     for parsed_back in (False, True):  # the bodies never read again first
         for path in order:
             if cached <= _MAX_CACHED_LINES:
@@ -154,7 +130,13 @@ def _keep_recent(cached: int) -> None:
     for path in order:
         if cached <= _MAX_CACHED_LINES:
             break
-        cached -= _forget(path)
+        _, _, index = _FILES.pop(path)
+        _LOADED_WITH.pop(path, None)
+        if index is not None:
+            cached -= _weight(path, index)
+            release(index)
+        _LAZY_DEFS.pop(path, None)
+        _STRING_LINES.pop(path, None)
     _LOCATIONS.clear()
     _INSTALLED.clear()
     for path, (mtime, size, index) in list(_FILES.items()):
@@ -163,50 +145,6 @@ def _keep_recent(cached: int) -> None:
             release(index)
             _FILES[path] = (mtime, size, fresh)
             attach(fresh, _LOADED_WITH.get(path))
-
-
-def _forget(path: str) -> int:
-    """Drop a kept file whole; returns its weight."""
-    _, _, index = _FILES.pop(path)
-    _LOADED_WITH.pop(path, None)
-    weight = 0
-    if index is not None:
-        weight = _weight(path, index)
-        release(index)
-    _LAZY_DEFS.pop(path, None)
-    _STRING_LINES.pop(path, None)
-    return weight
-
-
-def _may_be_loaded_later(path: str) -> bool:
-    """Whether a file not yet linted in this process (the one being linted now included) may load the kept
-    file ``path``: one that imports it, or imports a file that does, and so on (what the resolution follows:
-    bases, aliases, re-exports), or one whose own analysis reads it as a construction site. Under
-    ``flake8 --jobs`` another process lints some files, which stay "not yet linted" here: what they may load
-    stays. Unknown (no map of the file's package) counts as yes. The order of the files still to be linted
-    is not guessed, only which ones were linted."""
-    if path in _DONE_WITH:
-        return False
-    if not _LOADERS or not _LINTING[0]:
-        return True
-    seen = {path}
-    todo = [path]
-    while todo:
-        current = todo.pop()
-        found = _LOADERS[0](current, _LINTING[0])
-        if found is None:
-            return True
-        importers, readers = found
-        if current == path and any(reader not in _LINTED for reader in readers):
-            return True  # (what imports a file does not read its construction sites)
-        for user in importers:
-            if user not in seen:
-                if user not in _LINTED:
-                    return True
-                seen.add(user)
-                todo.append(user)
-    _DONE_WITH.add(path)
-    return False
 
 
 def release(*objects: object) -> None:
@@ -229,9 +167,6 @@ def _drop_trees() -> None:
     _STRING_LINES.clear()
     _USED_BY.clear()
     _USED_NOW.clear()
-    _LINTED.clear()
-    _LINTING[0] = ""
-    _DONE_WITH.clear()
     _LOCATIONS.clear()
     _INSTALLED.clear()
     _INSTALLED_FILES.clear()

@@ -203,54 +203,6 @@ def _table(name: str, rows: int) -> str:
     return f"{name} = [\n" + "".join(f"    {i},\n" for i in range(rows)) + "]\n"
 
 
-def test_files_no_later_file_needs_go_before_a_file_a_later_file_needs(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """A shared model file (larger than the cap with its helpers' bodies) is needed by the first script and by
-    the last; the scripts in between each need a large file of their own, no other script imports it. Past
-    the cap, those files go as soon as every file importing them was linted, and the shared file stays: it
-    is parsed once. Evicting by use and recency alone (as before) dropped the shared file, the oldest, and
-    parsed it again for the last script."""
-    project.clear_cache()
-    app = tmp_path / "import_map_app"
-    app.mkdir()
-    helpers = _big_base(40).split("self.base_spare = nn.Linear(4, 4)\n", 1)[1]  # 40 methods nothing reads
-    shared = _big_model("Net", 2) + helpers
-    (app / "shared.py").write_text(shared, encoding="utf-8")
-    launch = ("import torch\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n"
-              "from {module} import {cls}\n\n\ndef main():\n    model = DDP({cls}())\n")
-    (app / "a_early.py").write_text(launch.format(module="shared", cls="Net"), encoding="utf-8")
-    (app / "c_late.py").write_text(launch.format(module="shared", cls="Net"), encoding="utf-8")
-    rows = 60
-    for i in range(1, 5):
-        (app / f"big_{i}.py").write_text(_big_model(f"Big{i}", 1) + _table("TABLE", rows), encoding="utf-8")
-        (app / f"b_mid{i}.py").write_text(launch.format(module=f"big_{i}", cls=f"Big{i}"), encoding="utf-8")
-    big_lines = len((_big_model("Big1", 1) + _table("TABLE", rows)).splitlines())
-    shared_lines = len(shared.splitlines())
-    cap = big_lines * 3 // 2  # one large file and the shared file's skeleton fit; two large files do not
-    assert shared_lines > cap
-    monkeypatch.setattr(project, "_MAX_CACHED_LINES", cap)
-    parses: Counter[str] = collections.Counter()
-    real_parse = ast.parse
-
-    def counting_parse(source, filename="<unknown>", *args, **kwargs):  # type: ignore[no-untyped-def]
-        parses[str(filename)] += 1
-        return real_parse(source, filename, *args, **kwargs)
-
-    monkeypatch.setattr(ast, "parse", counting_parse)
-    scripts = sorted(str(p) for p in app.glob("[abc]_*.py"))
-    assert [Path(p).name for p in scripts][::5] == ["a_early.py", "c_late.py"]
-    cli.main(["--isolated", "--select=DDP", "--jobs=1", *scripts])
-    out = capsys.readouterr().out
-    for name in ("a_early", "c_late"):  # both resolved the shared model
-        assert f"{name}.py:7:13: DDP201 DDP(Net()): self.spare in Net" in out, out
-    for i in range(1, 5):
-        assert f"b_mid{i}.py:7:13: DDP201 DDP(Big{i}()): self.spare in Big{i}" in out, out
-    by_linter = {Path(name).name: count for name, count in parses.items() if name.endswith(".py")}
-    assert by_linter.get("big_4.py") == 1, by_linter  # the cap was reached (each large file alone nearly fills it)
-    assert by_linter["shared.py"] == 1, by_linter  # the file the last script needs stayed
-    assert all(count == 1 for count in by_linter.values()), by_linter
-
-
 def test_a_shared_file_of_long_module_values_is_parsed_once(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The file every script needs is mostly a long module-level value (transformers' auto mappings: a
